@@ -1,0 +1,139 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext } from 'graphql';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import type { Logger } from './logger.js';
+
+export type ApolloOptions = Readonly<{
+  config: Config;
+  schema: GraphQLSchema;
+  logger: Logger;
+  /** A dev token that Apollo Sandbox starts with in its Authorization header. */
+  sandboxToken: string | null;
+}>;
+
+const SANDBOX_DOCUMENT = `# Your dev token is already in the Authorization header (Headers tab).
+query Me {
+  me {
+    id
+    roles
+    isVerified
+    isAnonymous
+    authenticatedAt
+  }
+}
+`;
+
+type Limit = 'depth' | 'aliases' | 'directives' | 'cost';
+
+/** Reports a graphql-armor rejection with a marker that formatError turns into QUERY_LIMIT_EXCEEDED. */
+function limitReporter(limit: Limit) {
+  return {
+    propagateOnRejection: false,
+    exposeLimits: true,
+    onReject: [
+      (ctx: ValidationContext | null, error: GraphQLError) => {
+        ctx?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { limit } }));
+      },
+    ],
+  };
+}
+
+function queryLimits(config: Config) {
+  const { limits } = config.graphql;
+  return new ApolloArmor({
+    // Apollo's hideSchemaDetailsFromClientErrors already strips "Did you mean" in production.
+    blockFieldSuggestion: { enabled: false },
+    // graphql-js counts tokens while parsing (parseOptions below), without a second parse.
+    maxTokens: { enabled: false },
+    maxDepth: { n: limits.maxDepth, ...limitReporter('depth') },
+    maxAliases: { n: limits.maxAliases, ...limitReporter('aliases') },
+    maxDirectives: { n: limits.maxDirectives, ...limitReporter('directives') },
+    costLimit: { maxCost: limits.maxCost, ...limitReporter('cost') },
+  }).protect();
+}
+
+/**
+ * Hides what isn't the client's business: in production an unexpected error
+ * becomes a generic INTERNAL_SERVER_ERROR (the details are logged with the
+ * request id, which the client gets in the x-request-id header).
+ */
+export function createFormatError(isProduction: boolean) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    const { stacktrace, ...extensions } = formatted.extensions ?? {};
+    if (typeof extensions['limit'] === 'string') {
+      return { ...formatted, extensions: { ...extensions, code: 'QUERY_LIMIT_EXCEEDED' } };
+    }
+    // Apollo gives this code to every error that did not come with one: the unexpected ones.
+    if (extensions['code'] === 'INTERNAL_SERVER_ERROR') {
+      return isProduction ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } : formatted;
+    }
+    // A stack trace helps with a bug, not with an expected, coded error.
+    return stacktrace === undefined ? formatted : { ...formatted, extensions };
+  };
+}
+
+/** Logs errors that are not part of the API's contract, with the request id. */
+function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async contextCreationDidFail({ error }) {
+      if (!(error instanceof GraphQLError)) logger.error({ err: error }, 'context creation failed');
+    },
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (!(original instanceof GraphQLError)) {
+              logger.error({ err: original, requestId: contextValue.requestId, path: error.path }, 'unexpected error');
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+export function createApollo({ config, schema, logger, sandboxToken }: ApolloOptions): ApolloServer<Context> {
+  const limits = queryLimits(config);
+  const landingPage = config.isProduction
+    ? ApolloServerPluginLandingPageDisabled()
+    : ApolloServerPluginLandingPageLocalDefault({
+        document: SANDBOX_DOCUMENT,
+        // Embedded Sandbox applies initialState.sharedHeaders, also to its introspection
+        // queries; the top-level `headers` option is ignored there (apollo-server#7919).
+        embed: {
+          endpointIsEditable: false,
+          initialState: {
+            pollForSchemaUpdates: false,
+            ...(sandboxToken === null ? {} : { sharedHeaders: { Authorization: `Bearer ${sandboxToken}` } }),
+          },
+        },
+        footer: false,
+      });
+
+  return new ApolloServer<Context>({
+    schema,
+    logger,
+    introspection: config.graphql.introspection,
+    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.graphql.limits.maxTokens },
+    validationRules: limits.validationRules,
+    formatError: createFormatError(config.isProduction),
+    plugins: [
+      // graphql-armor types its plugins against Apollo's CJS build; the runtime objects are the same.
+      ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
+      landingPage,
+      // No @cacheControl hints in this schema: skip the per-field hook it installs.
+      ApolloServerPluginCacheControlDisabled(),
+      unexpectedErrorLogger(logger),
+    ],
+  });
+}

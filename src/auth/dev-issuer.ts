@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { isLoopbackHost } from '../config.js';
+import { AuthgearClaim } from './viewer.js';
+
+/**
+ * A development stand-in for Authgear: it signs access tokens shaped like
+ * Authgear's (shared/AUTHGEAR.md) and serves the discovery document and JWKS
+ * that the verifier fetches over HTTP, exactly as it would from Authgear.
+ * Never used when NODE_ENV=production (config refuses to start without
+ * AUTHGEAR_ENDPOINT there).
+ */
+
+export type SigningKey = Readonly<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }>;
+
+export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+export const JWKS_PATH = '/oauth2/jwks';
+export const DEV_CLIENT_ID = 'dev-client';
+
+async function generatePrivateJwk(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID() };
+}
+
+export async function generateSigningKey(): Promise<SigningKey> {
+  return signingKeyFromJwk(await generatePrivateJwk());
+}
+
+async function signingKeyFromJwk(jwk: JWK): Promise<SigningKey> {
+  const { kid, kty, n, e } = jwk;
+  if (kid === undefined || kty !== 'RSA' || n === undefined || e === undefined) {
+    throw new Error('The dev issuer key file does not hold an RSA private JWK with a kid');
+  }
+  const privateKey = (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey;
+  return Object.freeze({ kid, privateKey, publicJwk: Object.freeze({ kty, n, e, kid, alg: 'RS256', use: 'sig' }) });
+}
+
+/**
+ * The dev key is made once and kept in `dir` (git-ignored), so tokens minted
+ * by `npm run token` stay valid across restarts of the server.
+ */
+export async function loadOrCreateSigningKey(dir: string): Promise<SigningKey> {
+  const file = join(dir, 'signing-key.json');
+  try {
+    return await signingKeyFromJwk(JSON.parse(await readFile(file, 'utf8')) as JWK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`Cannot read the dev issuer key ${file}: ${(error as Error).message}. Delete the file to make a new one.`, {
+        cause: error,
+      });
+    }
+  }
+  const jwk = await generatePrivateJwk();
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (the server or `npm run token`) created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSigningKey(dir);
+    throw error;
+  }
+  return signingKeyFromJwk(jwk);
+}
+
+/** The dev issuer lives on the server's own origin, reached over loopback. */
+export function devIssuerUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  const hostname = reachable.includes(':') ? `[${reachable}]` : reachable;
+  if (!isLoopbackHost(hostname)) {
+    throw new Error(`The dev issuer needs a loopback or wildcard HOST, got ${host}; set AUTHGEAR_ENDPOINT instead`);
+  }
+  return `http://${hostname}:${port}`;
+}
+
+export type MintOptions = Readonly<{
+  sub: string;
+  roles?: readonly string[];
+  verified?: boolean;
+  anonymous?: boolean;
+  /** Defaults to true for registered users and false for anonymous ones, as in Authgear. */
+  canReauthenticate?: boolean;
+  /** Seconds since the user last (re-)authenticated. */
+  authAgeSeconds?: number;
+  ttlSeconds?: number;
+  clientId?: string;
+  /** Extra or replacing claims; `undefined` removes a claim. */
+  claims?: Readonly<Record<string, unknown>>;
+  /** Replacing header parameters (tests use it to forge bad tokens). */
+  header?: Readonly<Record<string, unknown>>;
+  /** Sign with this key instead of the issuer's current one. */
+  key?: SigningKey;
+  nowSeconds?: number;
+}>;
+
+export class DevIssuer {
+  #keys: SigningKey[];
+
+  constructor(
+    readonly issuer: string,
+    keys: readonly SigningKey[],
+  ) {
+    if (keys.length === 0) throw new Error('DevIssuer needs at least one signing key');
+    this.#keys = [...keys];
+  }
+
+  /** Like Authgear: sign with the first key, publish all of them. */
+  get signingKey(): SigningKey {
+    return this.#keys[0] as SigningKey;
+  }
+
+  rotate(key: SigningKey): void {
+    this.#keys = [key, ...this.#keys.filter((k) => k.kid !== key.kid)];
+  }
+
+  retire(kid: string): void {
+    if (this.#keys.length > 1) this.#keys = this.#keys.filter((k) => k.kid !== kid);
+  }
+
+  discoveryDocument(): Record<string, unknown> {
+    return {
+      issuer: this.issuer,
+      jwks_uri: `${this.issuer}${JWKS_PATH}`,
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    };
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: this.#keys.map((k) => k.publicJwk) };
+  }
+
+  async mint(options: MintOptions): Promise<string> {
+    const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+    const anonymous = options.anonymous ?? false;
+    const key = options.key ?? this.signingKey;
+    const claims: Record<string, unknown> = {
+      iss: this.issuer,
+      aud: [this.issuer],
+      client_id: options.clientId ?? DEV_CLIENT_ID,
+      sub: options.sub,
+      iat: now,
+      exp: now + (options.ttlSeconds ?? 1800),
+      auth_time: now - (options.authAgeSeconds ?? 0),
+      jti: randomUUID(),
+      amr: anonymous ? ['x_anonymous'] : ['pwd'],
+      scope: 'openid offline_access',
+      [AuthgearClaim.isVerified]: options.verified ?? false,
+      [AuthgearClaim.isAnonymous]: anonymous,
+      [AuthgearClaim.canReauthenticate]: options.canReauthenticate ?? !anonymous,
+      [AuthgearClaim.roles]: [...(options.roles ?? [])],
+    };
+    for (const [name, value] of Object.entries(options.claims ?? {})) {
+      if (value === undefined) delete claims[name];
+      else claims[name] = value;
+    }
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...options.header })
+      .sign(key.privateKey);
+  }
+
+  /** Serves the discovery document and the JWKS; returns false for any other request. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let body: unknown;
+    if (path === DISCOVERY_PATH) body = this.discoveryDocument();
+    else if (path === JWKS_PATH) body = this.jwks();
+    else return false;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+    return true;
+  }
+}

@@ -1,0 +1,71 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { describe } from './discovery.js';
+import { providerUnavailable } from './errors.js';
+
+export type KeySetOptions = Readonly<{
+  timeoutMs: number;
+  /** Minimum time between two fetches caused by an unknown `kid`. */
+  cooldownMs: number;
+  /** After this long the key set is refetched before use. */
+  maxAgeMs: number;
+}>;
+
+export type KeySet = Readonly<{
+  getKey: JWTVerifyGetKey;
+  /** Fetches the key set unless it is already cached. */
+  load(): Promise<void>;
+  readonly loaded: boolean;
+}>;
+
+const isTokenProblem = (error: unknown): boolean =>
+  error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys;
+
+/**
+ * jose's remote key set (cached keys, refetch on an unknown `kid` after a
+ * cooldown, request timeout), plus stale-if-error: when a refetch fails, keys
+ * already fetched keep verifying tokens. Only a key that was never fetched
+ * turns an outage into AUTH_PROVIDER_UNAVAILABLE.
+ */
+export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
+  const remote = createRemoteJWKSet(jwksUri, {
+    timeoutDuration: options.timeoutMs,
+    cooldownDuration: options.cooldownMs,
+    cacheMaxAge: options.maxAgeMs,
+  });
+  let stale: { jwks: unknown; getKey: ReturnType<typeof createLocalJWKSet> } | null = null;
+
+  const unavailable = (error: unknown) => providerUnavailable(`JWKS at ${jwksUri.href} failed: ${describe(error)}`, error);
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (isTokenProblem(error)) throw error;
+      const cached = remote.jwks();
+      if (cached === undefined) throw unavailable(error);
+      if (stale?.jwks !== cached) stale = { jwks: cached, getKey: createLocalJWKSet(cached) };
+      try {
+        return await stale.getKey(header, token);
+      } catch (localError) {
+        // A kid we never saw may be a new key we cannot fetch right now: not the token's fault.
+        if (localError instanceof errors.JWKSNoMatchingKey) throw unavailable(error);
+        throw localError;
+      }
+    }
+  };
+
+  return {
+    getKey,
+    async load() {
+      if (remote.jwks() !== undefined) return;
+      try {
+        await remote.reload();
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    get loaded() {
+      return remote.jwks() !== undefined;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { AuthConfig } from '../config.js';
+import { createDiscovery } from './discovery.js';
+import { AuthError, invalidToken } from './errors.js';
+import { createKeySet, type KeySet } from './key-set.js';
+import { TokenCache } from './token-cache.js';
+import { viewerFromClaims, type Viewer } from './viewer.js';
+
+export type VerifierOptions = Pick<AuthConfig, 'audience' | 'clientIds' | 'typ' | 'clockToleranceSeconds'> &
+  Readonly<{
+    issuer: string;
+    httpTimeoutMs?: number;
+    jwksCooldownMs?: number;
+    jwksMaxAgeMs?: number;
+    /** How long a failed discovery is remembered; also the 503's Retry-After. */
+    retryAfterSeconds?: number;
+    tokenCacheSize?: number;
+  }>;
+
+export type Verifier = Readonly<{
+  /** Resolves to the token's viewer or throws an AuthError. */
+  verify(token: string): Promise<Viewer>;
+  /** Fetches discovery and keys now instead of on the first request. */
+  warm(): Promise<void>;
+  /** True once the issuer's keys have been fetched. */
+  readonly ready: boolean;
+  readonly retryAfterSeconds: number;
+}>;
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  const timeoutMs = options.httpTimeoutMs ?? 5000;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  const discovery = createDiscovery({ issuer: options.issuer, timeoutMs, retryAfterMs: retryAfterSeconds * 1000 });
+  const cache = new TokenCache<Viewer>(options.tokenCacheSize ?? 10_000);
+  const clientIds = options.clientIds === null ? null : new Set(options.clientIds);
+  const verifyOptions = {
+    issuer: options.issuer,
+    // Authgear puts the endpoint, not the client ID, in `aud` of user tokens.
+    audience: options.audience ?? options.issuer,
+    algorithms: ['RS256'],
+    ...(options.typ === null ? {} : { typ: options.typ }),
+    clockTolerance: options.clockToleranceSeconds,
+    requiredClaims: ['sub', 'exp', 'iat'],
+  };
+
+  let keySet: KeySet | null = null;
+  const keys = async (): Promise<KeySet> => {
+    if (keySet !== null) return keySet;
+    const metadata = await discovery.get();
+    keySet ??= createKeySet(metadata.jwksUri, {
+      timeoutMs,
+      cooldownMs: options.jwksCooldownMs ?? 30_000,
+      maxAgeMs: options.jwksMaxAgeMs ?? 10 * 60_000,
+    });
+    return keySet;
+  };
+
+  async function verifySignedToken(token: string, nowMs: number): Promise<Viewer> {
+    const { getKey } = await keys();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, verifyOptions));
+    } catch (error) {
+      throw classify(error);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw invalidToken('The access token\'s "sub" claim must be a non-empty string.');
+    }
+    if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + options.clockToleranceSeconds * 1000) {
+      throw invalidToken('The access token was issued in the future; check the clocks of the issuer and this server.');
+    }
+    if (clientIds !== null && !clientIds.has(payload['client_id'] as string)) {
+      throw invalidToken('The access token was issued to a client that is not in AUTHGEAR_CLIENT_ID.');
+    }
+    const viewer = viewerFromClaims({ ...payload, sub: payload.sub });
+    cache.set(token, viewer, (payload.exp ?? 0) * 1000, nowMs);
+    return viewer;
+  }
+
+  return {
+    verify(token) {
+      const nowMs = Date.now();
+      const cached = cache.get(token, nowMs);
+      return cached === undefined ? verifySignedToken(token, nowMs) : Promise.resolve(cached);
+    },
+    async warm() {
+      await (await keys()).load();
+    },
+    get ready() {
+      return keySet?.loaded ?? false;
+    },
+    retryAfterSeconds,
+  };
+}
+
+/** Maps jose's failures, by code, to a description the client can act on. */
+function classify(error: unknown): unknown {
+  if (error instanceof AuthError) return error;
+  if (error instanceof errors.JWTExpired) return invalidToken('The access token expired; refresh it and retry.');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'typ':
+        return invalidToken('The token\'s "typ" header is not at+jwt: send the access token, not the ID token.');
+      case 'nbf':
+      case 'iat':
+        return invalidToken('The access token is not valid yet.');
+      case 'iss':
+        return invalidToken('The access token was issued by another issuer than AUTHGEAR_ENDPOINT.');
+      case 'aud':
+        return invalidToken('The access token is meant for another audience.');
+      default:
+        return invalidToken(
+          error.reason === 'missing'
+            ? `The access token has no "${error.claim}" claim.`
+            : `The access token's "${error.claim}" claim is invalid.`,
+        );
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalidToken('The access token must be signed with RS256.');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('The access token\'s signature is invalid.');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('No signing key of the issuer matches the access token\'s "kid".');
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('Several keys match the access token\'s "kid".');
+  if (error instanceof errors.JOSEError) return invalidToken('The access token is malformed.');
+  return error;
+}

@@ -1,0 +1,220 @@
+import { isIP } from 'node:net';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type QueryLimits = Readonly<{
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxCost: number;
+}>;
+
+export type CorsPolicy = Readonly<{
+  /** `CORS_ORIGINS=*`: any origin may call (safe for Bearer-only APIs: no ambient credentials). */
+  anyOrigin: boolean;
+  /** Development default: any http://localhost:* or http://127.0.0.1:* page. */
+  anyLoopbackOrigin: boolean;
+  origins: readonly string[];
+}>;
+
+export type AuthConfig = Readonly<{
+  /** The issuer URL without a trailing slash; null selects the embedded dev issuer. */
+  issuer: string | null;
+  /** The audience the token's `aud` must contain; null means "the issuer" (Authgear user tokens). */
+  audience: string | null;
+  /** Allowed `client_id` values; null accepts any app of the project. */
+  clientIds: readonly string[] | null;
+  /** Required JWT `typ` header; null skips the check. */
+  typ: string | null;
+  clockToleranceSeconds: number;
+  reauthMaxAgeSeconds: number;
+}>;
+
+export type Config = Readonly<{
+  nodeEnv: NodeEnv;
+  isProduction: boolean;
+  http: Readonly<{ host: string; port: number; bodyLimitBytes: number; cors: CorsPolicy }>;
+  auth: AuthConfig;
+  database: Readonly<{ url: string | null; pgliteDataDir: string | null }>;
+  graphql: Readonly<{ introspection: boolean; limits: QueryLimits }>;
+  logLevel: LogLevel;
+  devIssuerKeyDir: string;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DEV_CORS_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/**
+ * Reads the environment once and returns a frozen, typed config. Every problem
+ * is collected so a misconfigured deployment is fixed in one round trip.
+ */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const fail = (name: string, problem: string, example: string): null => {
+    problems.push(`${name}: ${problem}, e.g. ${name}=${example}`);
+    return null;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number, example: string): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+    fail(name, `must be a whole number from ${min} to ${max}, got "${raw}"`, example);
+    return fallback;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', 'on', '1', 'yes'].includes(raw)) return true;
+    if (['false', 'off', '0', 'no'].includes(raw)) return false;
+    fail(name, `must be true or false, got "${raw}"`, String(fallback));
+    return fallback;
+  };
+
+  const nodeEnvRaw = read('NODE_ENV') ?? 'development';
+  let nodeEnv: NodeEnv = 'development';
+  if (nodeEnvRaw === 'development' || nodeEnvRaw === 'test' || nodeEnvRaw === 'production') nodeEnv = nodeEnvRaw;
+  else fail('NODE_ENV', `must be development, test or production, got "${nodeEnvRaw}"`, 'production');
+  const isProduction = nodeEnv === 'production';
+
+  const issuer = parseIssuer(read('AUTHGEAR_ENDPOINT'), isProduction, fail);
+
+  const clientIdsRaw = read('AUTHGEAR_CLIENT_ID');
+  let clientIds: string[] | null = null;
+  if (clientIdsRaw !== undefined) {
+    clientIds = clientIdsRaw.split(',').map((id) => id.trim());
+    if (clientIds.some((id) => id === '')) {
+      fail('AUTHGEAR_CLIENT_ID', 'must be a comma-separated list without empty entries', 'a1b2c3d4e5f6,0f9e8d7c6b5a');
+      clientIds = null;
+    }
+  }
+
+  const typRaw = read('JWT_TYP');
+  const typ = typRaw === undefined ? 'at+jwt' : typRaw.toLowerCase() === 'any' ? null : typRaw;
+
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
+    fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL (unset it for the embedded database)', 'postgres://app:secret@db:5432/app');
+  }
+  const pgliteDataDir = read('PGLITE_DATA_DIR') ?? null;
+  if (databaseUrl !== undefined && pgliteDataDir !== null) {
+    fail('PGLITE_DATA_DIR', 'cannot be combined with DATABASE_URL; set one of them', './.data');
+  }
+  if (isProduction && databaseUrl === undefined && pgliteDataDir === null) {
+    fail('DATABASE_URL', 'is required when NODE_ENV=production (an in-memory database loses every note on restart)', 'postgres://app:secret@db:5432/app');
+  }
+
+  const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
+  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
+  if (logLevel === undefined) fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`, 'info');
+
+  const config: Config = {
+    nodeEnv,
+    isProduction,
+    http: {
+      host: read('HOST') ?? '0.0.0.0',
+      port: integer('PORT', 4000, 0, 65535, '4000'),
+      bodyLimitBytes: integer('BODY_LIMIT_BYTES', 100 * 1024, 1024, 50 * 1024 * 1024, '102400'),
+      cors: parseCors(read('CORS_ORIGINS'), isProduction, fail),
+    },
+    auth: {
+      issuer,
+      audience: read('JWT_AUDIENCE') ?? null,
+      clientIds,
+      typ,
+      clockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE', 30, 0, 300, '30'),
+      reauthMaxAgeSeconds: integer('REAUTH_MAX_AGE', 300, 1, 7 * 24 * 3600, '300'),
+    },
+    database: { url: databaseUrl ?? null, pgliteDataDir },
+    graphql: {
+      introspection: boolean('INTROSPECTION', !isProduction),
+      limits: {
+        maxDepth: integer('QUERY_MAX_DEPTH', 8, 1, 100, '8'),
+        maxAliases: integer('QUERY_MAX_ALIASES', 15, 0, 1000, '15'),
+        maxDirectives: integer('QUERY_MAX_DIRECTIVES', 20, 0, 1000, '20'),
+        maxTokens: integer('QUERY_MAX_TOKENS', 1000, 10, 100_000, '1000'),
+        maxCost: integer('QUERY_MAX_COST', 5000, 1, 1_000_000, '5000'),
+      },
+    },
+    logLevel: logLevel ?? 'info',
+    devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+type Fail = (name: string, problem: string, example: string) => null;
+
+function parseIssuer(raw: string | undefined, isProduction: boolean, fail: Fail): string | null {
+  const example = 'https://myapp.authgear.cloud';
+  if (raw === undefined) {
+    if (isProduction) {
+      fail('AUTHGEAR_ENDPOINT', 'is required when NODE_ENV=production (the embedded dev issuer is for development only)', example);
+    }
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('AUTHGEAR_ENDPOINT', `must be an absolute URL, got "${raw}"`, example);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return fail('AUTHGEAR_ENDPOINT', `must use https:// (http:// is allowed only for loopback hosts), got "${raw}"`, example);
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return fail('AUTHGEAR_ENDPOINT', 'must not contain credentials, a query or a fragment', example);
+  }
+  // Authgear's `iss` has no trailing slash; a copied "https://x.authgear.cloud/" must still match it.
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseCors(raw: string | undefined, isProduction: boolean, fail: Fail): CorsPolicy {
+  if (raw === undefined) {
+    return isProduction
+      ? { anyOrigin: false, anyLoopbackOrigin: false, origins: [] }
+      : { anyOrigin: false, anyLoopbackOrigin: true, origins: DEV_CORS_ORIGINS };
+  }
+  if (raw === '*') return { anyOrigin: true, anyLoopbackOrigin: false, origins: [] };
+  const origins: string[] = [];
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const origin = URL.canParse(entry) ? new URL(entry).origin : null;
+    if (origin === null || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      fail('CORS_ORIGINS', `"${entry}" is not an origin (scheme://host[:port], no path)`, 'https://app.example.com,https://admin.example.com');
+      continue;
+    }
+    origins.push(origin);
+  }
+  return { anyOrigin: false, anyLoopbackOrigin: false, origins };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,16 @@
+import type { Viewer } from './auth/viewer.js';
+import type { NoteRepository } from './db/notes.js';
+
+/** What every resolver and rule receives. */
+export type Context = {
+  /** null for a guest (no Authorization header); an invalid token never gets this far. */
+  readonly viewer: Viewer | null;
+  readonly notes: NoteRepository;
+  readonly requestId: string;
+};
+
+/** For resolvers behind a rule that already refused guests. */
+export function viewerOf(ctx: Context): Viewer {
+  if (ctx.viewer === null) throw new Error('A guarded resolver ran without a viewer: check the permissions map.');
+  return ctx.viewer;
+}

@@ -1,0 +1,15 @@
+/**
+ * The one query interface the app uses. PGlite (embedded) and pg (a server)
+ * both implement it with the same SQL, so nothing above this layer knows
+ * which one is running.
+ */
+export interface Queryable {
+  query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

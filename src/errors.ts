@@ -1,0 +1,45 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every `errors[].extensions.code` this API answers with. The README's error
+ * table lists the same set; clients branch on these, never on messages.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'REAUTHENTICATION_REQUIRED'
+  | 'AUTH_PROVIDER_UNAVAILABLE'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'QUERY_LIMIT_EXCEEDED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'BAD_REQUEST'
+  | 'INTERNAL_SERVER_ERROR';
+
+// Field-level errors carry no `extensions.http`: one would change the status
+// of the whole response, and a denied field must not fail its siblings.
+
+export function unauthenticated(message = 'Sign in to access this field: send an Authorization: Bearer <access token> header.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
+export function reauthenticationRequired(maxAgeSeconds: number, canReauthenticate: boolean): GraphQLError {
+  const how = canReauthenticate
+    ? 'Ask the user to re-authenticate (Authgear reauthenticate()) and retry with the new access token.'
+    : 'This user has no password, OTP or passkey to re-authenticate with: sign them in again and retry.';
+  return new GraphQLError(`This operation needs a sign-in from the last ${maxAgeSeconds} seconds. ${how}`, {
+    extensions: { code: 'REAUTHENTICATION_REQUIRED', maxAgeSeconds, canReauthenticate },
+  });
+}
+
+export function badUserInput(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
+}
+
+export function notFound(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
+}

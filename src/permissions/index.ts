@@ -1,0 +1,56 @@
+import { allow, chain, deny, shield, type IRule } from 'graphql-shield';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Context } from '../context.js';
+import { forbidden, unauthenticated } from '../errors.js';
+import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
+import {
+  canReadNote,
+  hasRole,
+  isAuthenticated,
+  isRegistered,
+  isVerified,
+  ownsNote,
+  reauthenticatedWithin,
+} from './rules.js';
+
+type Rule = IRule | ReturnType<typeof chain>;
+
+/**
+ * Who may use what, one line per field. Anything not listed is denied
+ * (fallbackRule: deny), and the Record types below make `npm run typecheck`
+ * fail when a Query or Mutation field has no line here.
+ */
+export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
+  const Query: Record<keyof QueryResolvers, Rule> = {
+    serverInfo: allow, //                  public: clients discover the issuer here
+    me: isAuthenticated, //                any token holder, Authgear anonymous users included
+    myNotes: isRegistered, //              anonymous users have no notes to keep
+    note: isAuthenticated, //              resolver scopes the read to the owner (admins: anyone); others' notes -> null
+    allNotes: hasRole('admin'), //         the moderation view
+  };
+  const Mutation: Record<keyof MutationResolvers, Rule> = {
+    createNote: isVerified, //             a verified identity stands behind every note
+    updateNote: ownsNote, //               someone else's note -> NOT_FOUND, same as a missing one
+    deleteNote: chain(ownsNote, reauthenticatedWithin(options.reauthMaxAgeSeconds)), // destructive: recent sign-in
+  };
+
+  return shield(
+    {
+      Query,
+      Mutation,
+      Viewer: allow, //                    reachable only through `me`, already guarded
+      ServerInfo: allow, //                public
+      Note: canReadNote, //                owner or admin, whatever resolver returned it
+    },
+    {
+      fallbackRule: deny,
+      // Rules and resolvers report their own coded errors (BAD_USER_INPUT, NOT_FOUND, ...).
+      allowExternalErrors: true,
+      // shield's default is a plain Error, which Apollo would report as INTERNAL_SERVER_ERROR.
+      fallbackError: (_error, _parent, _args, ctx, info: GraphQLResolveInfo) =>
+        (ctx as unknown as Context).viewer === null
+          ? unauthenticated()
+          : forbidden(`${info.parentType.name}.${info.fieldName} is not open to this user.`),
+    },
+  );
+}

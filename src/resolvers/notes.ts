@@ -1,0 +1,28 @@
+import { viewerOf } from '../context.js';
+import { notFound } from '../errors.js';
+import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
+import { noteScopeFor } from '../permissions/rules.js';
+import { validateCreateNote, validateUpdateNote } from './note-input.js';
+
+export const noteQueries: Pick<QueryResolvers, 'myNotes' | 'note' | 'allNotes'> = {
+  myNotes: (_parent, _args, ctx) => ctx.notes.list({ ownerId: viewerOf(ctx).id }),
+  note: (_parent, { id }, ctx) => ctx.notes.find(noteScopeFor(viewerOf(ctx)), id),
+  allNotes: (_parent, _args, ctx) => ctx.notes.list('everyone'),
+};
+
+// The ownsNote rule has checked ownership already; the owner-scoped SQL
+// below is the second lock on the same door (and covers a concurrent delete).
+const gone = (id: string) => notFound(`You have no note with id ${JSON.stringify(id)}.`);
+
+export const noteMutations: MutationResolvers = {
+  createNote: (_parent, { input }, ctx) => ctx.notes.create(viewerOf(ctx).id, validateCreateNote(input)),
+  updateNote: async (_parent, { id, input }, ctx) => {
+    const note = await ctx.notes.update(viewerOf(ctx).id, id, validateUpdateNote(input));
+    if (note === null) throw gone(id);
+    return note;
+  },
+  deleteNote: async (_parent, { id }, ctx) => {
+    if (!(await ctx.notes.delete(viewerOf(ctx).id, id))) throw gone(id);
+    return true;
+  },
+};

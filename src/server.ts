@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { DestinationStream } from 'pino';
+import { createApollo } from './apollo.js';
+import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
+import { createVerifier, type VerifierOptions } from './auth/verifier.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import { createNoteRepository } from './db/notes.js';
+import { openDatabase } from './db/open.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { buildSchema } from './schema.js';
+
+export type ServerDeps = Readonly<{
+  /** An open database to use instead of the configured one; the server will not close it. */
+  database?: Database;
+  logDestination?: DestinationStream;
+  /** The dev issuer's signing key, instead of the key file in DEV_ISSUER_DIR. */
+  devIssuerKey?: SigningKey;
+  /** Timeouts, cooldowns and cache sizes of the token verifier. */
+  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
+  /** How long stop() lets in-flight requests finish. */
+  stopGracePeriodMs?: number;
+}>;
+
+export type RunningServer = Readonly<{
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
+  url: string;
+  origin: string;
+  /** The issuer whose tokens are accepted. */
+  issuer: string;
+  /** The embedded dev issuer, when AUTHGEAR_ENDPOINT is unset. */
+  devIssuer: DevIssuer | null;
+  /** A ready dev token (admin, verified) for the start-up banner and Sandbox. */
+  devToken: string | null;
+  logger: Logger;
+  /** Stops accepting connections, lets in-flight requests finish, closes the database. */
+  stop(): Promise<void>;
+}>;
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Builds and starts the whole API: database, token verifier, schema with
+ * permissions, Apollo, and the HTTP server. No globals: tests start as many
+ * as they like on port 0.
+ */
+export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel, deps.logDestination);
+  const database =
+    deps.database ?? (await openDatabase(config.database, (error) => logger.error({ err: error }, 'idle database connection failed')));
+  const closeDatabase = () => (deps.database ? Promise.resolve() : database.close());
+
+  // The dev issuer's URL contains the port, known only once listening;
+  // until the app is ready every request gets a 503.
+  let app = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end('{"errors":[{"message":"The server is starting.","extensions":{"code":"BAD_REQUEST"}}]}');
+  };
+  const httpServer = createHttpServer((req, res) => app(req, res));
+  try {
+    const applied = await migrate(database);
+    if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
+    const port = await listen(httpServer, config.http.port, config.http.host);
+
+    const devIssuer =
+      config.auth.issuer === null
+        ? new DevIssuer(devIssuerUrl(config.http.host, port), [deps.devIssuerKey ?? (await loadOrCreateSigningKey(config.devIssuerKeyDir))])
+        : null;
+    const issuer = config.auth.issuer ?? (devIssuer as DevIssuer).issuer;
+    const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
+
+    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer });
+    const schema = buildSchema({
+      serverInfo: {
+        name: PACKAGE.name,
+        version: PACKAGE.version,
+        issuer,
+        devIssuer: devIssuer !== null,
+        reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
+      },
+      reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
+    });
+    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
+    apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
+    await apollo.start();
+    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(database), devIssuer, logger });
+
+    // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
+    verifier.warm().then(
+      () => logger.info({ issuer }, 'fetched the issuer signing keys'),
+      (error: unknown) => logger.warn({ issuer, reason: (error as Error).message }, 'cannot fetch the issuer signing keys yet'),
+    );
+
+    const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
+    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info({ url: `${origin}/graphql`, issuer, database: database.kind, nodeEnv: config.nodeEnv }, 'server started');
+    return {
+      url: `${origin}/graphql`,
+      origin,
+      issuer,
+      devIssuer,
+      devToken,
+      logger,
+      async stop() {
+        await apollo.stop();
+        await closeDatabase();
+        logger.info('server stopped');
+      },
+    };
+  } catch (error) {
+    httpServer.close();
+    await closeDatabase();
+    throw error;
+  }
+}
