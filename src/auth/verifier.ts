@@ -64,7 +64,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw classify(error);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw invalidToken('The access token\'s "sub" claim must be a non-empty string.');
+      throw invalidToken('The access token\'s sub claim must be a non-empty string.');
     }
     if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + options.clockToleranceSeconds * 1000) {
       throw invalidToken('The access token was issued in the future; check the clocks of the issuer and this server.');
@@ -98,9 +98,10 @@ function classify(error: unknown): unknown {
   if (error instanceof AuthError) return error;
   if (error instanceof errors.JWTExpired) return invalidToken('The access token expired; refresh it and retry.');
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return invalidToken(`The access token has no ${error.claim} claim.`);
     switch (error.claim) {
       case 'typ':
-        return invalidToken('The token\'s "typ" header is not at+jwt: send the access token, not the ID token.');
+        return invalidToken('The token\'s typ header is not at+jwt: send the access token, not the ID token.');
       case 'nbf':
       case 'iat':
         return invalidToken('The access token is not valid yet.');
@@ -109,17 +110,13 @@ function classify(error: unknown): unknown {
       case 'aud':
         return invalidToken('The access token is meant for another audience.');
       default:
-        return invalidToken(
-          error.reason === 'missing'
-            ? `The access token has no "${error.claim}" claim.`
-            : `The access token's "${error.claim}" claim is invalid.`,
-        );
+        return invalidToken(`The access token's ${error.claim} claim is invalid.`);
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return invalidToken('The access token must be signed with RS256.');
   if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('The access token\'s signature is invalid.');
-  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('No signing key of the issuer matches the access token\'s "kid".');
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('Several keys match the access token\'s "kid".');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('No signing key of the issuer matches the access token\'s kid.');
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('Several keys match the access token\'s kid.');
   if (error instanceof errors.JOSEError) return invalidToken('The access token is malformed.');
   return error;
 }

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
+
+export type IssuerMode = 'up' | 'down' | 'hang' | 'garbage';
+
+/**
+ * A stand-in for Authgear on an ephemeral loopback port: the dev issuer's own
+ * code behind switches that rotate keys and simulate outages.
+ */
+export type TestIssuer = {
+  readonly url: string;
+  readonly issuer: DevIssuer;
+  /** 'down' resets connections, 'hang' never answers, 'garbage' answers 200 with non-JSON. */
+  mode: IssuerMode;
+  /** Overrides the discovery document's `issuer` (to test a mismatch). */
+  announcedIssuer: string | null;
+  readonly hits: { discovery: number; jwks: number };
+  mint(options?: Partial<MintOptions>): Promise<string>;
+  close(): Promise<void>;
+};
+
+let sharedKey: Promise<SigningKey> | null = null;
+/** RSA key generation takes a while; one key per test file is enough. */
+export function testSigningKey(): Promise<SigningKey> {
+  sharedKey ??= generateSigningKey();
+  return sharedKey;
+}
+
+export async function startTestIssuer(options: { key?: SigningKey } = {}): Promise<TestIssuer> {
+  const sockets = new Set<Socket>();
+  const hits = { discovery: 0, jwks: 0 };
+  let devIssuer: DevIssuer | null = null;
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? '/';
+    if (path === DISCOVERY_PATH) hits.discovery++;
+    if (path === JWKS_PATH) hits.jwks++;
+    switch (state.mode) {
+      case 'down':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('<html>not json</html>');
+        return;
+      case 'up':
+        if (path === DISCOVERY_PATH && state.announcedIssuer !== null) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ...devIssuer?.discoveryDocument(), issuer: state.announcedIssuer }));
+          return;
+        }
+        if (!devIssuer?.handle(req, res, path)) {
+          res.writeHead(404);
+          res.end();
+        }
+    }
+  };
+  const server = createServer(handler);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  devIssuer = new DevIssuer(url, [options.key ?? (await testSigningKey())]);
+  const issuer = devIssuer;
+
+  const state: TestIssuer = {
+    url,
+    issuer,
+    mode: 'up',
+    announcedIssuer: null,
+    hits,
+    mint: (mintOptions = {}) => issuer.mint({ sub: 'user-1', ...mintOptions }),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return state;
+}

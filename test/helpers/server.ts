@@ -1,0 +1,48 @@
+import { Writable } from 'node:stream';
+import { openPglite } from '../../src/db/pglite.js';
+import type { Database } from '../../src/db/database.js';
+import { loadConfig } from '../../src/config.js';
+import { createServer, type RunningServer, type ServerDeps } from '../../src/server.js';
+
+export type TestServer = RunningServer & {
+  /** Every log line the server wrote, as parsed JSON. */
+  readonly logs: Record<string, unknown>[];
+  /** The raw log output, for "the token never appears" checks. */
+  readonly rawLogs: () => string;
+};
+
+let sharedDb: Promise<Database> | null = null;
+/** One in-memory PGlite per test file: starting one takes about two seconds. */
+export function testDatabase(): Promise<Database> {
+  sharedDb ??= openPglite(null);
+  return sharedDb;
+}
+
+export async function startServer(options: { env?: Record<string, string | undefined>; deps?: ServerDeps } = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const chunks: string[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const text = chunk.toString('utf8');
+      chunks.push(text);
+      for (const line of text.split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const server = await createServer(config, {
+    ...options.deps,
+    database:
+      options.deps?.database ??
+      (config.database.url === null && config.database.pgliteDataDir === null ? await testDatabase() : undefined),
+    logDestination: destination,
+    verifier: { httpTimeoutMs: 500, retryAfterSeconds: 1, ...options.deps?.verifier },
+  });
+  return { ...server, logs, rawLogs: () => chunks.join('') };
+}
