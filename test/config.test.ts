@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('zero configuration -> development, dev issuer, embedded in-memory database, documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      isProduction: false,
+      http: { host: '0.0.0.0', port: 4000, bodyLimitBytes: 102_400 },
+      auth: { issuer: null, audience: null, clientIds: null, typ: 'at+jwt', clockToleranceSeconds: 30, reauthMaxAgeSeconds: 300 },
+      database: { url: null, pgliteDataDir: null },
+      graphql: { introspection: true },
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config.auth)).toBe(true);
+  });
+
+  it('strips trailing slashes from AUTHGEAR_ENDPOINT (Authgear iss has none)', () => {
+    expect(loadConfig({ AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud/' }).auth.issuer).toBe('https://myapp.authgear.cloud');
+    expect(loadConfig({ AUTHGEAR_ENDPOINT: 'https://auth.example.com//' }).auth.issuer).toBe('https://auth.example.com');
+  });
+
+  it('refuses an http:// issuer unless its host is loopback', () => {
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'http://myapp.authgear.cloud' })).toEqual([
+      'AUTHGEAR_ENDPOINT: must use https:// (http:// is allowed only for loopback hosts), got "http://myapp.authgear.cloud", e.g. AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud',
+    ]);
+    for (const loopback of ['http://localhost:3100', 'http://127.0.0.1:3100', 'http://[::1]:3100']) {
+      expect(loadConfig({ AUTHGEAR_ENDPOINT: loopback }).auth.issuer).toBe(loopback);
+    }
+  });
+
+  it('refuses an endpoint that is not a URL, or carries credentials or a query', () => {
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'myapp.authgear.cloud' })[0]).toMatch(/^AUTHGEAR_ENDPOINT: must be an absolute URL/);
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'https://u:p@myapp.authgear.cloud' })[0]).toMatch(/credentials/);
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud?x=1' })[0]).toMatch(/query/);
+  });
+
+  it('production without AUTHGEAR_ENDPOINT is refused: the dev issuer cannot be enabled there', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app' });
+    expect(problems).toEqual([
+      'AUTHGEAR_ENDPOINT: is required when NODE_ENV=production (the embedded dev issuer is for development only), e.g. AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud',
+    ]);
+  });
+
+  it('production without a durable database is refused', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' });
+    expect(problems[0]).toMatch(/^DATABASE_URL: is required when NODE_ENV=production/);
+    const embedded = loadConfig({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud', PGLITE_DATA_DIR: './.data' });
+    expect(embedded.database.pgliteDataDir).toBe('./.data');
+  });
+
+  it('production defaults: introspection off, no CORS origins', () => {
+    const config = loadConfig({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://a.authgear.cloud', DATABASE_URL: 'postgres://db/app' });
+    expect(config.graphql.introspection).toBe(false);
+    expect(config.http.cors).toEqual({ anyOrigin: false, anyLoopbackOrigin: false, origins: [] });
+    expect(loadConfig({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://a.authgear.cloud', DATABASE_URL: 'postgres://db/app', INTROSPECTION: 'on' }).graphql.introspection).toBe(true);
+  });
+
+  it('reports every bad variable at once, one line each naming the variable and an example', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      JWT_CLOCK_TOLERANCE: '-5',
+      DATABASE_URL: 'mysql://db/app',
+      LOG_LEVEL: 'loud',
+      CORS_ORIGINS: 'https://ok.example, not a url, https://x.example/path',
+      INTROSPECTION: 'maybe',
+      AUTHGEAR_CLIENT_ID: 'a,,b',
+      NODE_ENV: 'staging',
+    });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'NODE_ENV',
+      'AUTHGEAR_CLIENT_ID',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'CORS_ORIGINS',
+      'CORS_ORIGINS',
+      'JWT_CLOCK_TOLERANCE',
+      'INTROSPECTION',
+    ]);
+    for (const problem of problems) expect(problem).toMatch(/, e\.g\. [A-Z_]+=\S+/);
+  });
+
+  it('parses the client allowlist, JWT_TYP=any and CORS_ORIGINS', () => {
+    const config = loadConfig({ AUTHGEAR_CLIENT_ID: ' web , ios ', JWT_TYP: 'any', CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' });
+    expect(config.auth.clientIds).toEqual(['web', 'ios']);
+    expect(config.auth.typ).toBeNull();
+    expect(config.http.cors.origins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).http.cors.anyOrigin).toBe(true);
+  });
+
+  it('treats empty values as unset, as a copied .env.example leaves them', () => {
+    expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
+  });
+});
