@@ -124,6 +124,8 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // main.ts owns the signals: it stops the HTTP server, Apollo and the database in order.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.graphql.limits.maxTokens },
     validationRules: limits.validationRules,
     formatError: createFormatError(config.isProduction),
