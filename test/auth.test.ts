@@ -343,7 +343,7 @@ describe('the issuer and its keys', () => {
     ['down', 'resets every connection'],
     ['hang', 'never answers'],
     ['garbage', 'answers 200 with HTML'],
-  ] as const)('issuer %s (%s) before any key was fetched -> 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After', async (mode) => {
+  ] as const)('issuer %s (%s) before any key was fetched -> 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After', async (mode, _behaviour) => {
     const flaky = await startTestIssuer();
     flaky.mode = mode;
     const api = await startServer({ env: { AUTHGEAR_ENDPOINT: flaky.url } });

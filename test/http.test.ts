@@ -87,7 +87,7 @@ describe('/graphql over HTTP', () => {
       headers: { 'content-type': 'application/json' },
       body: chunks,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(response.status).toBe(413);
   });
 

@@ -20,7 +20,7 @@ type Rule = IRule | ReturnType<typeof chain>;
  * (fallbackRule: deny), and the Record types below make `npm run typecheck`
  * fail when a Query or Mutation field has no line here.
  */
-export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
+export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   const Query: Record<keyof QueryResolvers, Rule> = {
     serverInfo: allow, //                  public: clients discover the issuer here
     me: isAuthenticated, //                any token holder, Authgear anonymous users included
@@ -34,23 +34,24 @@ export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
     deleteNote: chain(ownsNote, reauthenticatedWithin(options.reauthMaxAgeSeconds)), // destructive: recent sign-in
   };
 
-  return shield(
-    {
-      Query,
-      Mutation,
-      Viewer: allow, //                    reachable only through `me`, already guarded
-      ServerInfo: allow, //                public
-      Note: canReadNote, //                owner or admin, whatever resolver returned it
-    },
-    {
-      fallbackRule: deny,
-      // Rules and resolvers report their own coded errors (BAD_USER_INPUT, NOT_FOUND, ...).
-      allowExternalErrors: true,
-      // shield's default is a plain Error, which Apollo would report as INTERNAL_SERVER_ERROR.
-      fallbackError: (_error, _parent, _args, ctx, info: GraphQLResolveInfo) =>
-        (ctx as unknown as Context).viewer === null
-          ? unauthenticated()
-          : forbidden(`${info.parentType.name}.${info.fieldName} is not open to this user.`),
-    },
-  );
+  return {
+    Query,
+    Mutation,
+    Viewer: allow, //                      reachable only through `me`, already guarded
+    ServerInfo: allow, //                  public
+    Note: canReadNote, //                  owner or admin, whatever resolver returned it
+  };
+}
+
+export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
+  return shield(createRuleTree(options), {
+    fallbackRule: deny,
+    // Rules and resolvers report their own coded errors (BAD_USER_INPUT, NOT_FOUND, ...).
+    allowExternalErrors: true,
+    // shield's default is a plain Error, which Apollo would report as INTERNAL_SERVER_ERROR.
+    fallbackError: (_error, _parent, _args, ctx, info: GraphQLResolveInfo) =>
+      (ctx as unknown as Context).viewer === null
+        ? unauthenticated()
+        : forbidden(`${info.parentType.name}.${info.fieldName} is not open to this user.`),
+  });
 }
