@@ -1,0 +1,118 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY_MAX_LENGTH, TITLE_MAX_LENGTH } from '../src/resolvers/note-input.js';
+import { codes, execute, show } from './helpers/graphql.js';
+import { scratchDatabase, TEST_DATABASE_URL } from './helpers/databases.js';
+import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+const CREATE = 'mutation($input: CreateNoteInput!) { createNote(input: $input) { id title body ownerId createdAt updatedAt } }';
+const UPDATE = 'mutation($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id title body } }';
+
+let issuer: TestIssuer;
+let server: TestServer;
+let token: string;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  server = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url } });
+  token = await issuer.mint({ sub: 'writer', verified: true });
+});
+afterAll(async () => {
+  await server.stop();
+  await issuer.close();
+});
+
+describe('createNote and updateNote validate their input', () => {
+  it('creates a note and answers with all its fields', async () => {
+    const response = await execute(server.url, CREATE, { token, variables: { input: { title: 'Groceries', body: 'milk\neggs' } } });
+    expect(response.body.errors, show(response)).toBeUndefined();
+    const note = response.body.data?.['createNote'] as Record<string, string>;
+    expect(note).toMatchObject({ title: 'Groceries', body: 'milk\neggs', ownerId: 'writer' });
+    expect(new Date(note['createdAt'] ?? '').toISOString()).toBe(note['createdAt']);
+  });
+
+  it(`accepts a title of exactly ${TITLE_MAX_LENGTH} characters, even when they are emoji`, async () => {
+    const title = '🎉'.repeat(TITLE_MAX_LENGTH);
+    const response = await execute(server.url, CREATE, { token, variables: { input: { title, body: 'b' } } });
+    expect((response.body.data?.['createNote'] as { title: string } | undefined)?.title, show(response)).toBe(title);
+  });
+
+  it.each([
+    ['an empty title', { title: '', body: 'b' }, 'title', /must not be empty/],
+    ['a blank title', { title: '  \t ', body: 'b' }, 'title', /must not be empty/],
+    [`a title of ${TITLE_MAX_LENGTH + 1} characters`, { title: 'x'.repeat(TITLE_MAX_LENGTH + 1), body: 'b' }, 'title', /at most 200/],
+    ['a line break in the title', { title: 'a\nb', body: 'b' }, 'title', /not allowed/],
+    ['a NUL in the body', { title: 't', body: 'a\u0000b' }, 'body', /not allowed/],
+    ['a lone surrogate in the title', { title: 'a\ud800b', body: 'b' }, 'title', /not allowed/],
+    ['an empty body', { title: 't', body: '' }, 'body', /must not be empty/],
+    [`a body of ${BODY_MAX_LENGTH + 1} characters`, { title: 't', body: 'x'.repeat(BODY_MAX_LENGTH + 1) }, 'body', /at most 20000/],
+  ])('%s -> BAD_USER_INPUT naming the field', async (_case, input, field, message) => {
+    const response = await execute(server.url, CREATE, { token, variables: { input } });
+    expect(codes(response), show(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors?.[0]?.extensions?.['field']).toBe(field);
+    expect(response.body.errors?.[0]?.message).toMatch(message);
+  });
+
+  it('a missing or mistyped variable -> 400 BAD_USER_INPUT before any resolver runs', async () => {
+    const missing = await execute(server.url, CREATE, { token, variables: { input: { title: 't' } } });
+    expect([missing.status, codes(missing)]).toEqual([400, ['BAD_USER_INPUT']]);
+    const mistyped = await execute(server.url, CREATE, { token, variables: { input: { title: 5, body: 'b' } } });
+    expect([mistyped.status, codes(mistyped)]).toEqual([400, ['BAD_USER_INPUT']]);
+  });
+
+  it('updateNote changes only the given fields; an empty patch or a bad value -> BAD_USER_INPUT and nothing changes', async () => {
+    const created = await execute(server.url, CREATE, { token, variables: { input: { title: 'v1', body: 'body v1' } } });
+    const id = (created.body.data?.['createNote'] as { id: string }).id;
+    const patched = await execute(server.url, UPDATE, { token, variables: { id, input: { title: 'v2' } } });
+    expect(patched.body.data).toEqual({ updateNote: { id, title: 'v2', body: 'body v1' } });
+
+    for (const input of [{}, { title: null, body: null }, { title: '' }, { body: 'x'.repeat(BODY_MAX_LENGTH + 1) }]) {
+      const response = await execute(server.url, UPDATE, { token, variables: { id, input } });
+      expect(codes(response), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
+    }
+    const after = await execute(server.url, 'query($id: ID!) { note(id: $id) { title body } }', { token, variables: { id } });
+    expect(after.body.data).toEqual({ note: { title: 'v2', body: 'body v1' } });
+  });
+});
+
+describe('stored notes survive a restart', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'starter-pglite-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function createThenRestart(env: Record<string, string>): Promise<void> {
+    const first = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env } });
+    const created = await execute(first.url, CREATE, { token, variables: { input: { title: 'durable', body: 'still here' } } });
+    const id = (created.body.data?.['createNote'] as { id: string } | undefined)?.id;
+    expect(id, show(created)).toBeDefined();
+    await first.stop();
+
+    const second = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env } });
+    try {
+      const read = await execute(second.url, 'query($id: ID!) { note(id: $id) { title body } }', { token, variables: { id } });
+      expect(read.body).toEqual({ data: { note: { title: 'durable', body: 'still here' } } });
+    } finally {
+      await second.stop();
+    }
+  }
+
+  it('with PGLITE_DATA_DIR (embedded, persisted in a folder)', async () => {
+    await createThenRestart({ PGLITE_DATA_DIR: dataDir });
+  });
+
+  it.runIf(TEST_DATABASE_URL !== undefined)('with DATABASE_URL (a PostgreSQL server)', async () => {
+    const scratch = await scratchDatabase('postgres');
+    try {
+      await createThenRestart({ DATABASE_URL: scratch.url ?? '' });
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
