@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -55,12 +55,17 @@ export async function loadOrCreateSigningKey(dir: string): Promise<SigningKey> {
   }
   const jwk = await generatePrivateJwk();
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Written aside, then linked into place: a concurrent reader never sees a half-written file.
+  const draft = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(draft, JSON.stringify(jwk), { mode: 0o600 });
   try {
-    await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
+    await link(draft, file);
   } catch (error) {
     // Another process (the server or `npm run token`) created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSigningKey(dir);
     throw error;
+  } finally {
+    await unlink(draft);
   }
   return signingKeyFromJwk(jwk);
 }

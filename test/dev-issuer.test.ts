@@ -1,0 +1,93 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
+import { codes, execute, show } from './helpers/graphql.js';
+import { testSigningKey } from './helpers/issuer.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ env: { NODE_ENV: 'development' }, deps: { devIssuerKey: await testSigningKey() } });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
+  it('serves discovery and a JWKS on the server origin, with only public key material', async () => {
+    const discovery = (await (await fetch(`${server.origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: server.issuer, jwks_uri: `${server.issuer}/oauth2/jwks` });
+    const jwks = (await (await fetch(`${server.issuer}/oauth2/jwks`)).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(Object.keys(jwks.keys[0] ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+  });
+
+  it('its tokens are verified over HTTP, through discovery and the JWKS, like Authgear tokens', async () => {
+    const response = await execute(server.url, '{ me { id roles isVerified } serverInfo { devIssuer issuer } }', { token: server.devToken ?? '' });
+    expect(response.body, show(response)).toEqual({
+      data: { me: { id: 'dev-admin', roles: ['admin'], isVerified: true }, serverInfo: { devIssuer: true, issuer: server.issuer } },
+    });
+    const fetched = server.logs.filter((line) => line['msg'] === 'request').map((line) => line['path']);
+    expect(fetched).toEqual(expect.arrayContaining(['/.well-known/openid-configuration', '/oauth2/jwks']));
+  });
+
+  it('a non-admin token is refused allNotes with FORBIDDEN', async () => {
+    const token = await server.devIssuer?.mint({ sub: 'alice', verified: true });
+    const response = await execute(server.url, '{ allNotes { id } }', { token: token ?? '' });
+    expect(codes(response)).toEqual(['FORBIDDEN']);
+  });
+
+  it('its issuer URL is reached over loopback even when listening on every interface', () => {
+    expect(devIssuerUrl('0.0.0.0', 4000)).toBe('http://127.0.0.1:4000');
+    expect(devIssuerUrl('::', 4000)).toBe('http://127.0.0.1:4000');
+    expect(devIssuerUrl('::1', 4000)).toBe('http://[::1]:4000');
+    expect(() => devIssuerUrl('192.168.1.10', 4000)).toThrow(/AUTHGEAR_ENDPOINT/);
+  });
+});
+
+describe('Apollo Sandbox (the landing page)', () => {
+  it('opens with the Authorization header filled with the dev token and a Me operation', async () => {
+    const response = await fetch(server.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html).toContain('sharedHeaders');
+    expect(html).toContain(`Bearer ${server.devToken ?? 'missing'}`);
+    expect(html).toContain('query Me');
+  });
+});
+
+describe('the dev signing key', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'starter-dev-key-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is created once, readable only by its owner, and reused', async () => {
+    const first = await loadOrCreateSigningKey(join(dir, 'keys'));
+    const file = join(dir, 'keys', 'signing-key.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const second = await loadOrCreateSigningKey(join(dir, 'keys'));
+    expect(second.kid).toBe(first.kid);
+    expect(second.publicJwk).toEqual(first.publicJwk);
+  });
+
+  it('two processes creating it at once end up with the same key', async () => {
+    const [a, b] = await Promise.all([loadOrCreateSigningKey(join(dir, 'race')), loadOrCreateSigningKey(join(dir, 'race'))]);
+    expect(a.kid).toBe(b.kid);
+  });
+
+  it('a corrupt key file is reported with the path, not replaced silently', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'corrupt'));
+    await writeFile(join(dir, 'corrupt', 'signing-key.json'), '{not json');
+    await expect(loadOrCreateSigningKey(join(dir, 'corrupt'))).rejects.toThrow(/signing-key\.json.*Delete the file/);
+    expect(await readFile(join(dir, 'corrupt', 'signing-key.json'), 'utf8')).toBe('{not json');
+  });
+});
