@@ -43,7 +43,7 @@ function outcome(response: GraphQLResponse): string {
   expect(response.status, show(response)).toBe(200);
   const [code, ...more] = codes(response);
   expect(more, show(response)).toEqual([]);
-  return code === undefined ? 'ok' : String(code);
+  return code === undefined ? 'ok' : (code as string);
 }
 
 async function createNote(persona: Persona, title: string): Promise<string> {
