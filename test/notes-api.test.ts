@@ -88,13 +88,13 @@ describe('stored notes survive a restart', () => {
   });
 
   async function createThenRestart(env: Record<string, string>): Promise<void> {
-    const first = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env } });
+    const first = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env }, ownDatabase: true });
     const created = await execute(first.url, CREATE, { token, variables: { input: { title: 'durable', body: 'still here' } } });
     const id = (created.body.data?.['createNote'] as { id: string } | undefined)?.id;
     expect(id, show(created)).toBeDefined();
     await first.stop();
 
-    const second = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env } });
+    const second = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env }, ownDatabase: true });
     try {
       const read = await execute(second.url, 'query($id: ID!) { note(id: $id) { title body } }', { token, variables: { id } });
       expect(read.body).toEqual({ data: { note: { title: 'durable', body: 'still here' } } });

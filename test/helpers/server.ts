@@ -18,7 +18,14 @@ export function testDatabase(): Promise<Database> {
   return sharedDb;
 }
 
-export async function startServer(options: { env?: Record<string, string | undefined>; deps?: ServerDeps } = {}): Promise<TestServer> {
+export type StartOptions = {
+  env?: Record<string, string | undefined>;
+  deps?: ServerDeps;
+  /** Let the server open the database its config names, instead of this file's shared PGlite. */
+  ownDatabase?: boolean;
+};
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -38,9 +45,7 @@ export async function startServer(options: { env?: Record<string, string | undef
   });
   const server = await createServer(config, {
     ...options.deps,
-    database:
-      options.deps?.database ??
-      (config.database.url === null && config.database.pgliteDataDir === null ? await testDatabase() : undefined),
+    database: options.deps?.database ?? (options.ownDatabase ? undefined : await testDatabase()),
     logDestination: destination,
     verifier: { httpTimeoutMs: 500, retryAfterSeconds: 1, ...options.deps?.verifier },
   });
