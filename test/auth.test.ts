@@ -346,7 +346,7 @@ describe('the issuer and its keys', () => {
   ] as const)('issuer %s (%s) before any key was fetched -> 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After', async (mode, _behaviour) => {
     const flaky = await startTestIssuer();
     flaky.mode = mode;
-    const api = await startServer({ env: { AUTHGEAR_ENDPOINT: flaky.url } });
+    const api = await startServer({ env: { AUTHGEAR_ENDPOINT: flaky.url }, deps: { verifier: { httpTimeoutMs: 300 } } });
     try {
       const response = await execute(api.url, '{ serverInfo { name } }', { token: await flaky.mint() });
       expect(response.status, show(response)).toBe(503);

@@ -47,7 +47,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.deps,
     database: options.deps?.database ?? (options.ownDatabase ? undefined : await testDatabase()),
     logDestination: destination,
-    verifier: { httpTimeoutMs: 500, retryAfterSeconds: 1, ...options.deps?.verifier },
+    // Generous: the issuer shares a loaded CI machine. Outage tests set their own timeout.
+    verifier: { httpTimeoutMs: 3000, retryAfterSeconds: 1, ...options.deps?.verifier },
   });
   return { ...server, logs, rawLogs: () => chunks.join('') };
 }
