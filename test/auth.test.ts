@@ -300,6 +300,44 @@ describe('configuration of the verifier', () => {
   });
 });
 
+describe('refusals that time or a new key can cure are not remembered', () => {
+  it('a token refused for an unknown kid passes once the issuer publishes that key', async () => {
+    const rotating = await startTestIssuer();
+    const api = await startServer({ env: { AUTHGEAR_ENDPOINT: rotating.url }, deps: { verifier: { jwksCooldownMs: 0 } } });
+    try {
+      const upcoming = await generateSigningKey();
+      const token = await rotating.mint({ sub: 'early-bird', key: upcoming });
+      expect((await execute(api.url, '{ me { id } }', { token })).status).toBe(401);
+      rotating.issuer.rotate(upcoming);
+      const later = await execute(api.url, '{ me { id } }', { token });
+      expect(later.body, show(later)).toEqual({ data: { me: { id: 'early-bird' } } });
+    } finally {
+      await api.stop();
+      await rotating.close();
+    }
+  });
+
+  it('a token refused as not yet valid passes once its nbf is reached', async () => {
+    const strict = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, JWT_CLOCK_TOLERANCE: '0' } });
+    try {
+      const token = await issuer.mint({ sub: 'patient', claims: { nbf: now() + 1 } });
+      expect((await execute(strict.url, '{ me { id } }', { token })).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const later = await execute(strict.url, '{ me { id } }', { token });
+      expect(later.body, show(later)).toEqual({ data: { me: { id: 'patient' } } });
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('a refused token is refused again, with the same description', async () => {
+    const token = await issuer.mint({ claims: { iat: now() - 7200, exp: now() - 3600 } });
+    const first = await expectRejected(token, 401, 'invalid_token', /expired/);
+    const second = await expectRejected(token, 401, 'invalid_token', /expired/);
+    expect(second.headers.get('www-authenticate')).toBe(first.headers.get('www-authenticate'));
+  });
+});
+
 describe('the issuer and its keys', () => {
   it('rotates keys without a restart: tokens of the new key pass, and of the old key while it is published', async () => {
     const rotating = await startTestIssuer();

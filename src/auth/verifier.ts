@@ -32,6 +32,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   const discovery = createDiscovery({ issuer: options.issuer, timeoutMs, retryAfterMs: retryAfterSeconds * 1000 });
   const cache = new TokenCache<Viewer>(options.tokenCacheSize ?? 10_000);
+  // Clients that keep sending the same expired or broken token are common;
+  // refusing a repeat costs a map lookup instead of a signature check.
+  const refused = new TokenCache<AuthError>(options.tokenCacheSize ?? 10_000);
+  const refuse = (token: string, error: AuthError, nowMs: number): AuthError => {
+    if (token.length <= MAX_REMEMBERED_TOKEN_LENGTH) refused.set(token, error, nowMs + REFUSAL_MEMORY_MS, nowMs);
+    return error;
+  };
   const clientIds = options.clientIds === null ? null : new Set(options.clientIds);
   const verifyOptions = {
     issuer: options.issuer,
@@ -61,16 +68,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       ({ payload } = await jwtVerify(token, getKey, verifyOptions));
     } catch (error) {
-      throw classify(error);
+      const refusal = classify(error);
+      throw refusal instanceof AuthError && refusal.failure === 'invalid_token' && !curableLater(error) ? refuse(token, refusal, nowMs) : refusal;
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw invalidToken('The access token\'s sub claim must be a non-empty string.');
+      throw refuse(token, invalidToken('The access token\'s sub claim must be a non-empty string.'), nowMs);
     }
     if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + options.clockToleranceSeconds * 1000) {
       throw invalidToken('The access token was issued in the future; check the clocks of the issuer and this server.');
     }
     if (clientIds !== null && !clientIds.has(payload['client_id'] as string)) {
-      throw invalidToken('The access token was issued to a client that is not in AUTHGEAR_CLIENT_ID.');
+      throw refuse(token, invalidToken('The access token was issued to a client that is not in AUTHGEAR_CLIENT_ID.'), nowMs);
     }
     const viewer = viewerFromClaims({ ...payload, sub: payload.sub });
     cache.set(token, viewer, (payload.exp ?? 0) * 1000, nowMs);
@@ -81,7 +89,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify(token) {
       const nowMs = Date.now();
       const cached = cache.get(token, nowMs);
-      return cached === undefined ? verifySignedToken(token, nowMs) : Promise.resolve(cached);
+      if (cached !== undefined) return Promise.resolve(cached);
+      const refusal = refused.get(token, nowMs);
+      return refusal === undefined ? verifySignedToken(token, nowMs) : Promise.reject(refusal);
     },
     async warm() {
       await (await keys()).load();
@@ -91,6 +101,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     retryAfterSeconds,
   };
+}
+
+/** How long a refused token is remembered, and the longest one worth remembering. */
+const REFUSAL_MEMORY_MS = 60_000;
+const MAX_REMEMBERED_TOKEN_LENGTH = 4096;
+
+/** A token refused for these reasons may pass later: a new signing key, or the clock catching up. */
+function curableLater(error: unknown): boolean {
+  return (
+    error instanceof errors.JWKSNoMatchingKey ||
+    (error instanceof errors.JWTClaimValidationFailed && (error.claim === 'nbf' || error.claim === 'iat'))
+  );
 }
 
 /** Maps jose's failures, by code, to a description the client can act on. */

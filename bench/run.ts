@@ -1,0 +1,231 @@
+/**
+ * npm run bench: the cost of authentication and authorization, measured.
+ *
+ * Starts, on loopback, this project's server (NODE_ENV=production, tokens
+ * from a local issuer, embedded database in a temp folder) and a baseline
+ * Apollo Server 5 standalone with the same schema and no auth, each in its
+ * own process, and loads them with autocannon in alternation: a warm-up,
+ * then several rounds of every scenario. Prints requests/s and p50/p99
+ * latency per scenario and the ratio of each to the baseline, and writes
+ * them as JSON (bench/results/latest.json unless --out says otherwise).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { base64url } from 'jose';
+import { generateSigningKey } from '../src/auth/dev-issuer.js';
+import { ROOT } from '../test/helpers/process.js';
+import { startTestIssuer } from '../test/helpers/issuer.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
+  },
+});
+const DURATION = Number(args.duration);
+const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
+const CONNECTIONS = Number(args.connections);
+
+type Request = { headers: Record<string, string>; body: string };
+type Scenario = { name: string; target: 'baseline' | 'project'; requests: Request[]; expectStatus: number };
+type Sample = { rps: number; p50: number; p99: number; unexpected: number };
+
+const PUBLIC_QUERY = JSON.stringify({ query: '{ serverInfo { name version } }' });
+const ME_QUERY = JSON.stringify({ query: '{ me { id roles isVerified } }' });
+const MY_NOTES_QUERY = JSON.stringify({ query: '{ myNotes { id title body createdAt } }' });
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function start(entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal === null) process.stderr.write(`${entry} exited with ${code}\n`);
+  });
+  return child;
+}
+
+async function waitUntilServing(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: PUBLIC_QUERY });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not start within 60 s`);
+}
+
+async function check(url: string, scenario: Scenario): Promise<void> {
+  const request = scenario.requests[0] as Request;
+  const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+  const text = await response.text();
+  if (response.status !== scenario.expectStatus || (scenario.expectStatus === 200 && text.includes('"errors"'))) {
+    throw new Error(`${scenario.name}: expected HTTP ${scenario.expectStatus}, got ${response.status} ${text.slice(0, 300)}`);
+  }
+}
+
+async function load(url: string, scenario: Scenario, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: 'POST',
+    requests: scenario.requests.map((request) => ({ method: 'POST', headers: request.headers, body: request.body })),
+  });
+  const matching = (result.statusCodeStats as Record<string, { count: number } | undefined>)[String(scenario.expectStatus)]?.count ?? 0;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    unexpected: result.requests.total - matching + result.errors + result.timeouts,
+  };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+/** Invalid tokens a real API sees: expired ones, forged signatures, unknown keys, garbage; each distinct. */
+async function invalidTokens(mint: (claims: Record<string, unknown>, key?: Awaited<ReturnType<typeof generateSigningKey>>) => Promise<string>): Promise<string[]> {
+  const stranger = await generateSigningKey();
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const expired = await mint({ sub: `expired-${i}`, iat: now - 7200, exp: now - 3600 });
+    const valid = await mint({ sub: `forged-${i}` });
+    const [header, payload, signature = ''] = valid.split('.');
+    const forged = `${header}.${payload}.${signature.slice(0, 20)}${signature[20] === 'A' ? 'B' : 'A'}${signature.slice(21)}`;
+    const unknownKid = await mint({ sub: `stranger-${i}` }, stranger);
+    const garbage = `${base64url.encode(JSON.stringify({ alg: 'RS256', typ: 'at+jwt' }))}.${base64url.encode(`garbage-${i}`)}.c2ln`;
+    tokens.push(expired, forged, unknownKid, garbage);
+  }
+  return tokens;
+}
+
+async function main(): Promise<void> {
+  const issuer = await startTestIssuer();
+  const dataDir = await mkdtemp(join(tmpdir(), 'starter-bench-'));
+  const [projectPort, baselinePort] = await Promise.all([freePort(), freePort()]);
+  const children = [
+    start('src/main.ts', {
+      NODE_ENV: 'production',
+      PORT: String(projectPort),
+      HOST: '127.0.0.1',
+      AUTHGEAR_ENDPOINT: issuer.url,
+      PGLITE_DATA_DIR: dataDir,
+    }),
+    start('bench/baseline.ts', { NODE_ENV: 'production', PORT: String(baselinePort) }),
+  ];
+  const urls = { project: `http://127.0.0.1:${projectPort}/graphql`, baseline: `http://127.0.0.1:${baselinePort}/graphql` };
+
+  try {
+    await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.baseline)]);
+    const token = await issuer.mint({ sub: 'bench-user', verified: true, ttlSeconds: 3600 });
+    const auth = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+    for (let i = 0; i < 10; i++) {
+      await fetch(urls.project, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ query: `mutation { createNote(input: { title: "Note ${i}", body: "A body of a few words, like a real note ${i}." }) { id } }` }),
+      });
+    }
+    const invalid = await invalidTokens((claims, key) => issuer.mint({ sub: 'x', ttlSeconds: 3600, claims, ...(key ? { key } : {}) }));
+
+    const scenarios: Scenario[] = [
+      { name: 'baseline: public query', target: 'baseline', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
+      { name: 'public query', target: 'project', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
+      { name: 'me, valid token', target: 'project', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 },
+      { name: 'myNotes (10), valid token', target: 'project', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200 },
+      {
+        name: `invalid tokens (${invalid.length} distinct)`,
+        target: 'project',
+        requests: invalid.map((bad) => ({ headers: { ...JSON_HEADERS, authorization: `Bearer ${bad}` }, body: ME_QUERY })),
+        expectStatus: 401,
+      },
+    ];
+    for (const scenario of scenarios) await check(urls[scenario.target], scenario);
+
+    process.stderr.write(`warm-up: ${WARMUP} s per scenario\n`);
+    for (const scenario of scenarios) await load(urls[scenario.target], scenario, WARMUP);
+
+    const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stderr.write(`round ${round}/${ROUNDS}\n`);
+      for (const scenario of scenarios) samples.get(scenario.name)?.push(await load(urls[scenario.target], scenario, DURATION));
+    }
+
+    const baselineRps = median((samples.get('baseline: public query') ?? []).map((s) => s.rps));
+    const rows = scenarios.map((scenario) => {
+      const runs = samples.get(scenario.name) ?? [];
+      const rps = median(runs.map((s) => s.rps));
+      return {
+        scenario: scenario.name,
+        requestsPerSecond: Math.round(rps),
+        ratioToBaseline: Math.round((rps / baselineRps) * 100) / 100,
+        latencyP50Ms: median(runs.map((s) => s.p50)),
+        latencyP99Ms: median(runs.map((s) => s.p99)),
+        unexpectedResponses: runs.reduce((sum, s) => sum + s.unexpected, 0),
+        rounds: runs.map((s) => Math.round(s.rps)),
+      };
+    });
+
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      connections: CONNECTIONS,
+      secondsPerRound: DURATION,
+      rounds: ROUNDS,
+      results: rows,
+    };
+    await mkdir(dirname(args.out), { recursive: true });
+    await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
+
+    const pad = (text: string | number, width: number) => String(text).padStart(width);
+    process.stdout.write(`\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${CONNECTIONS} connections, ${ROUNDS} x ${DURATION} s\n\n`);
+    process.stdout.write(`${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('ratio', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}\n`);
+    for (const row of rows) {
+      process.stdout.write(
+        `${row.scenario.padEnd(34)}${pad(row.requestsPerSecond, 9)}${pad(row.ratioToBaseline.toFixed(2), 8)}${pad(row.latencyP50Ms, 8)}${pad(row.latencyP99Ms, 8)}\n`,
+      );
+    }
+    process.stdout.write(`\nwritten to ${args.out}\n`);
+    const broken = rows.filter((row) => row.unexpectedResponses > 0);
+    if (broken.length > 0) {
+      throw new Error(`unexpected responses in: ${broken.map((row) => `${row.scenario} (${row.unexpectedResponses})`).join(', ')}`);
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await issuer.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
