@@ -1,8 +1,9 @@
 /**
  * npm run bench: the cost of authentication and authorization, measured.
  *
- * Starts, on loopback, this project's server (NODE_ENV=production, tokens
- * from a local issuer, embedded database in a temp folder) and a baseline
+ * Builds, then starts on loopback this project's server (dist/main.js,
+ * NODE_ENV=production, tokens from a local issuer, embedded database in a
+ * temp folder, request logs on) and a baseline
  * Apollo Server 5 standalone with the same schema and no auth, each in its
  * own process, and loads them with autocannon in alternation: a warm-up,
  * then several rounds of every scenario. Prints requests/s and p50/p99
@@ -54,7 +55,7 @@ function freePort(): Promise<number> {
 }
 
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -129,18 +130,24 @@ async function invalidTokens(mint: (claims: Record<string, unknown>, key?: Await
 }
 
 async function main(): Promise<void> {
+  // Both servers run built JavaScript, as production does: no TypeScript loader in the hot path.
+  await new Promise<void>((resolve, reject) => {
+    spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' }).on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run build exited with ${code}`)),
+    );
+  });
   const issuer = await startTestIssuer();
   const dataDir = await mkdtemp(join(tmpdir(), 'starter-bench-'));
   const [projectPort, baselinePort] = await Promise.all([freePort(), freePort()]);
   const children = [
-    start('src/main.ts', {
+    start('dist/main.js', {
       NODE_ENV: 'production',
       PORT: String(projectPort),
       HOST: '127.0.0.1',
       AUTHGEAR_ENDPOINT: issuer.url,
       PGLITE_DATA_DIR: dataDir,
     }),
-    start('bench/baseline.ts', { NODE_ENV: 'production', PORT: String(baselinePort) }),
+    start('bench/baseline.mjs', { NODE_ENV: 'production', PORT: String(baselinePort) }),
   ];
   const urls = { project: `http://127.0.0.1:${projectPort}/graphql`, baseline: `http://127.0.0.1:${baselinePort}/graphql` };
 

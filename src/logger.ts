@@ -12,9 +12,9 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(
     {
       level,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // Epoch milliseconds ("time"): formatting an ISO date on every line costs more than the rest of it.
       redact: {
-        paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', 'accessToken', '*.token'],
+        paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', 'accessToken'],
         censor: '[redacted]',
       },
     },

@@ -39,6 +39,18 @@ function quotable(text: string): string {
  * from the JSON body.
  */
 export function toGraphQLError(error: AuthError, retryAfterSeconds: number): GraphQLError {
+  let answer = answers.get(error);
+  if (answer === undefined) {
+    answer = buildAnswer(error, retryAfterSeconds);
+    answers.set(error, answer);
+  }
+  return answer;
+}
+
+// A remembered refusal is answered again and again: build its error once.
+const answers = new WeakMap<AuthError, GraphQLError>();
+
+function buildAnswer(error: AuthError, retryAfterSeconds: number): GraphQLError {
   if (error.failure === 'provider_unavailable') {
     return new GraphQLError('The authentication provider is unreachable, so the access token cannot be verified. Retry later.', {
       extensions: {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
 import { readBearerToken } from '../auth/bearer.js';
 import type { DevIssuer } from '../auth/dev-issuer.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
-import type { Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Context } from '../context.js';
 import type { Database } from '../db/database.js';
@@ -14,6 +13,7 @@ import type { NoteRepository } from '../db/notes.js';
 import type { Logger } from '../logger.js';
 import { HttpError, readBody } from './body.js';
 import { applyCors } from './cors.js';
+import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
 
 export type AppDeps = Readonly<{
@@ -26,9 +26,15 @@ export type AppDeps = Readonly<{
   logger: Logger;
 }>;
 
-/** What the request log line reports, filled in as the request goes. */
-type RequestRecord = {
-  requestId: string;
+/** One request as the app sees it, and what its log line reports. */
+type Exchange = {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly headers: RequestHeaders;
+  readonly method: string;
+  readonly path: string;
+  readonly search: string;
+  readonly requestId: string;
   operationName?: string;
   viewerId?: string;
   authFailure?: AuthError;
@@ -46,12 +52,6 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
 }
 
-/** The Bearer token of the request, read into a viewer: null for a guest, throws AuthError otherwise. */
-async function authenticate(req: IncomingMessage, verifier: Verifier): Promise<Viewer | null> {
-  const token = readBearerToken(req.headersDistinct['authorization']);
-  return token === null ? null : verifier.verify(token);
-}
-
 /**
  * The HTTP layer: node:http straight into Apollo's executeHTTPGraphQLRequest,
  * as Apollo's own standalone server does, minus Express-style middleware.
@@ -59,54 +59,47 @@ async function authenticate(req: IncomingMessage, verifier: Verifier): Promise<V
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, apollo, verifier, notes, devIssuer, logger } = deps;
 
-  async function contextFor(req: IncomingMessage, record: RequestRecord): Promise<Context> {
+  /** Absent header: a guest. Valid token: its viewer. Anything else: a 400/401/503 for the whole request. */
+  async function contextFor(exchange: Exchange): Promise<Context> {
     try {
-      const viewer = await authenticate(req, verifier);
-      if (viewer !== null) record.viewerId = viewer.id;
-      return { viewer, notes, requestId: record.requestId };
+      const token = readBearerToken(exchange.headers.authorization);
+      const viewer = token === null ? null : await verifier.verify(token);
+      if (viewer !== null) exchange.viewerId = viewer.id;
+      return { viewer, notes, requestId: exchange.requestId };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      record.authFailure = error;
+      exchange.authFailure = error;
       throw toGraphQLError(error, verifier.retryAfterSeconds);
     }
   }
 
-  async function graphql(req: IncomingMessage, res: ServerResponse, search: string, record: RequestRecord): Promise<void> {
-    const method = req.method ?? 'GET';
+  async function graphql(exchange: Exchange): Promise<void> {
+    const { req, res, headers, method, search } = exchange;
     let body: unknown;
     let operationName: unknown;
     if (method === 'POST') {
-      body = await readBody(req, config.http.bodyLimitBytes);
+      body = await readBody(req, headers.map, config.http.bodyLimitBytes);
       operationName = (body as { operationName?: unknown } | undefined)?.operationName;
     } else if (search !== '') {
       operationName = new URLSearchParams(search).get('operationName');
     }
-    if (typeof operationName === 'string') record.operationName = operationName.slice(0, 100);
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
+    if (typeof operationName === 'string') exchange.operationName = operationName.slice(0, 100);
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: method.toUpperCase(), headers, search, body },
-      context: () => contextFor(req, record),
+      httpGraphQLRequest: { method, headers: headers.map, search, body },
+      context: () => contextFor(exchange),
     });
     await send(res, response);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    const method = req.method ?? 'GET';
-
+  async function route(exchange: Exchange): Promise<void> {
+    const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
-      if (applyCors(config.http.cors, req, res)) return;
+      if (applyCors(config.http.cors, method, headers.map, res)) return;
       if (method !== 'GET' && method !== 'POST') {
         sendError(res, 405, 'BAD_REQUEST', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: 'GET, POST, OPTIONS' });
         return;
       }
-      await graphql(req, res, queryAt === -1 ? '' : url.slice(queryAt), record);
-      return;
+      return graphql(exchange);
     }
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -119,24 +112,36 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     sendError(res, 404, 'NOT_FOUND', `Nothing at ${method} ${path}. The GraphQL endpoint is /graphql.`);
   }
 
+  function fail(exchange: Exchange, error: unknown): void {
+    const { res } = exchange;
+    if (error instanceof HttpError) {
+      sendError(res, error.status, error.code, error.message, error.status === 413 ? { connection: 'close' } : {});
+      return;
+    }
+    logger.error({ err: error, requestId: exchange.requestId }, 'request failed');
+    if (res.headersSent) res.destroy();
+    else sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  }
+
   return (req, res) => {
     const started = performance.now();
-    const forwardedId = req.headers['x-request-id'];
-    const record: RequestRecord = {
-      requestId: typeof forwardedId === 'string' && REQUEST_ID.test(forwardedId) ? forwardedId : randomUUID(),
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const headers = readHeaders(req);
+    const forwardedId = headers.map.get('x-request-id');
+    const exchange: Exchange = {
+      req,
+      res,
+      headers,
+      method: req.method ?? 'GET',
+      path: queryAt === -1 ? url : url.slice(0, queryAt),
+      search: queryAt === -1 ? '' : url.slice(queryAt),
+      requestId: forwardedId !== undefined && REQUEST_ID.test(forwardedId) ? forwardedId : randomUUID(),
     };
-    res.setHeader('x-request-id', record.requestId);
-    res.once('finish', () => logRequest(logger, req, res, record, performance.now() - started));
-
-    route(req, res, record).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        sendError(res, error.status, error.code, error.message, error.status === 413 ? { connection: 'close' } : {});
-        return;
-      }
-      logger.error({ err: error, requestId: record.requestId }, 'request failed');
-      if (res.headersSent) res.destroy();
-      else sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
-    });
+    res.setHeader('x-request-id', exchange.requestId);
+    route(exchange)
+      .catch((error: unknown) => fail(exchange, error))
+      .then(() => logRequest(logger, exchange, performance.now() - started), () => undefined);
   };
 }
 
@@ -151,16 +156,16 @@ async function send(res: ServerResponse, response: HTTPGraphQLResponse): Promise
   res.end();
 }
 
-function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, record: RequestRecord, durationMs: number): void {
-  const failure = record.authFailure;
+function logRequest(logger: Logger, exchange: Exchange, durationMs: number): void {
+  const failure = exchange.authFailure;
   const line = {
-    requestId: record.requestId,
-    method: req.method,
-    path: req.url?.split('?', 1)[0],
-    status: res.statusCode,
+    requestId: exchange.requestId,
+    method: exchange.method,
+    path: exchange.path,
+    status: exchange.res.statusCode,
     durationMs: Math.round(durationMs * 100) / 100,
-    operationName: record.operationName,
-    viewerId: record.viewerId,
+    operationName: exchange.operationName,
+    viewerId: exchange.viewerId,
     ...(failure ? { authFailure: failure.failure, authReason: failure.description } : {}),
   };
   if (failure?.failure === 'provider_unavailable') logger.warn(line, 'request: auth provider unavailable');

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { HeaderMap } from '@apollo/server';
 
 export class HttpError extends Error {
   constructor(
@@ -19,12 +20,12 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
  * content types come back as undefined and Apollo answers them with its own
  * 400. Fails fast on a declared Content-Length over the limit.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
+export async function readBody(req: IncomingMessage, headers: HeaderMap, limit: number): Promise<unknown> {
+  const declared = Number(headers.get('content-length'));
   const raw = declared > limit ? Promise.reject(tooLarge(limit)) : collect(req, limit);
   const bytes = await raw;
 
-  const contentType = req.headers['content-type'] ?? '';
+  const contentType = headers.get('content-type') ?? '';
   if (!JSON_TYPE.test(contentType)) return undefined;
   const charset = CHARSET.exec(contentType)?.[1]?.toLowerCase();
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { HeaderMap } from '@apollo/server';
 import type { CorsPolicy } from '../config.js';
 
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
@@ -12,18 +13,18 @@ export function isAllowedOrigin(policy: CorsPolicy, origin: string): boolean {
  * header, never in cookies, so credentials are not allowed cross-origin.
  * Returns true when it answered a preflight request itself.
  */
-export function applyCors(policy: CorsPolicy, req: IncomingMessage, res: ServerResponse): boolean {
-  const origin = req.headers.origin;
+export function applyCors(policy: CorsPolicy, method: string, headers: HeaderMap, res: ServerResponse): boolean {
+  const origin = headers.get('origin');
   const allowed = origin !== undefined && isAllowedOrigin(policy, origin);
   if (origin !== undefined && !policy.anyOrigin) res.setHeader('vary', 'Origin');
   if (allowed) {
     res.setHeader('access-control-allow-origin', policy.anyOrigin ? '*' : origin);
     res.setHeader('access-control-expose-headers', 'x-request-id, www-authenticate, retry-after');
   }
-  if (req.method !== 'OPTIONS') return false;
+  if (method !== 'OPTIONS') return false;
   if (allowed) {
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-    const requested = req.headers['access-control-request-headers'];
+    const requested = headers.get('access-control-request-headers');
     res.setHeader('access-control-allow-headers', requested ?? 'authorization, content-type, apollo-require-preflight');
     res.setHeader('access-control-max-age', '600');
     res.setHeader('vary', 'Origin, Access-Control-Request-Headers');

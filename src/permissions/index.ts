@@ -1,4 +1,5 @@
-import { allow, chain, deny, shield, type IRule } from 'graphql-shield';
+import { middleware, type IMiddlewareGenerator, type IMiddlewareTypeMap } from 'graphql-middleware';
+import { allow, chain, deny, shield, type IRule, type IRules } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { forbidden, unauthenticated } from '../errors.js';
@@ -43,8 +44,9 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   };
 }
 
-export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
-  return shield(createRuleTree(options), {
+export function createPermissions(options: { reauthMaxAgeSeconds: number }): IMiddlewareGenerator<unknown, Context, unknown> {
+  const tree: Record<string, unknown> = createRuleTree(options);
+  const guard = shield(tree as IRules, {
     fallbackRule: deny,
     // Rules and resolvers report their own coded errors (BAD_USER_INPUT, NOT_FOUND, ...).
     allowExternalErrors: true,
@@ -53,5 +55,13 @@ export function createPermissions(options: { reauthMaxAgeSeconds: number }) {
       (ctx as unknown as Context).viewer === null
         ? unauthenticated()
         : forbidden(`${info.parentType.name}.${info.fieldName} is not open to this user.`),
+  });
+  // A type whose rule is `allow` gains nothing from a wrapper on each field,
+  // and pays a promise per field for it: leave those types unwrapped.
+  const open = Object.keys(tree).filter((type) => tree[type] === allow);
+  return middleware<unknown, Context, unknown>((schema) => {
+    const wrapped = guard.generate(schema) as Record<string, unknown>;
+    for (const type of open) delete wrapped[type];
+    return wrapped as IMiddlewareTypeMap;
   });
 }
