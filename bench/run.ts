@@ -3,14 +3,22 @@
  *
  * Builds, then starts on loopback this project's server (dist/main.js,
  * NODE_ENV=production, tokens from a local issuer, embedded database in a
- * temp folder, request logs on) and a baseline
- * Apollo Server 5 standalone with the same schema and no auth, each in its
- * own process, and loads them with autocannon in alternation: a warm-up,
+ * temp folder unless --database-url, request logs on) and a baseline Apollo
+ * Server 5 standalone with the same schema and no auth, each in its own
+ * process, and loads them with autocannon in alternation: a warm-up,
  * then several rounds of every scenario. Prints requests/s and p50/p99
  * latency per scenario and the ratio of each to the baseline, and writes
  * them as JSON (bench/results/latest.json unless --out says otherwise).
+ *
+ * This machine's speed drifts over a run, so every round measures the
+ * baseline too, each ratio is taken within its round, and the order of the
+ * scenarios flips from one round to the next; the figures are medians.
+ *
+ *   npm run bench -- [--duration 2.5] [--rounds 6] [--warmup 2] [--connections 32]
+ *                    [--database-url postgres://...] [--out file.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -24,10 +32,11 @@ import { startTestIssuer } from '../test/helpers/issuer.js';
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2.5' },
+    rounds: { type: 'string', default: '6' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '32' },
+    'database-url': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
   },
 });
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
       PORT: String(projectPort),
       HOST: '127.0.0.1',
       AUTHGEAR_ENDPOINT: issuer.url,
-      PGLITE_DATA_DIR: dataDir,
+      ...(args['database-url'] ? { DATABASE_URL: args['database-url'] } : { PGLITE_DATA_DIR: dataDir }),
     }),
     start('bench/baseline.mjs', { NODE_ENV: 'production', PORT: String(baselinePort) }),
   ];
@@ -153,7 +162,8 @@ async function main(): Promise<void> {
 
   try {
     await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.baseline)]);
-    const token = await issuer.mint({ sub: 'bench-user', verified: true, ttlSeconds: 3600 });
+    // A user of its own per run: with --database-url, earlier runs' notes stay in that database.
+    const token = await issuer.mint({ sub: `bench-${randomUUID()}`, verified: true, ttlSeconds: 3600 });
     const auth = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
     for (let i = 0; i < 10; i++) {
       await fetch(urls.project, {
@@ -184,17 +194,17 @@ async function main(): Promise<void> {
     const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       process.stderr.write(`round ${round}/${ROUNDS}\n`);
-      for (const scenario of scenarios) samples.get(scenario.name)?.push(await load(urls[scenario.target], scenario, DURATION));
+      const order = round % 2 === 1 ? scenarios : [...scenarios].reverse();
+      for (const scenario of order) samples.get(scenario.name)?.push(await load(urls[scenario.target], scenario, DURATION));
     }
 
-    const baselineRps = median((samples.get('baseline: public query') ?? []).map((s) => s.rps));
+    const baselineRuns = samples.get(scenarios[0]?.name ?? '') ?? [];
     const rows = scenarios.map((scenario) => {
       const runs = samples.get(scenario.name) ?? [];
-      const rps = median(runs.map((s) => s.rps));
       return {
         scenario: scenario.name,
-        requestsPerSecond: Math.round(rps),
-        ratioToBaseline: Math.round((rps / baselineRps) * 100) / 100,
+        requestsPerSecond: Math.round(median(runs.map((s) => s.rps))),
+        ratioToBaseline: Math.round(median(runs.map((s, i) => s.rps / (baselineRuns[i]?.rps ?? NaN))) * 100) / 100,
         latencyP50Ms: median(runs.map((s) => s.p50)),
         latencyP99Ms: median(runs.map((s) => s.p99)),
         unexpectedResponses: runs.reduce((sum, s) => sum + s.unexpected, 0),
@@ -208,6 +218,7 @@ async function main(): Promise<void> {
       cpus: availableParallelism(),
       cpuModel: cpus()[0]?.model ?? 'unknown',
       connections: CONNECTIONS,
+      database: args['database-url'] ? 'postgres' : 'pglite',
       secondsPerRound: DURATION,
       rounds: ROUNDS,
       results: rows,
@@ -216,7 +227,9 @@ async function main(): Promise<void> {
     await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
 
     const pad = (text: string | number, width: number) => String(text).padStart(width);
-    process.stdout.write(`\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${CONNECTIONS} connections, ${ROUNDS} x ${DURATION} s\n\n`);
+    process.stdout.write(
+      `\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${report.database}; ${CONNECTIONS} connections, ${ROUNDS} x ${DURATION} s\n\n`,
+    );
     process.stdout.write(`${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('ratio', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}\n`);
     for (const row of rows) {
       process.stdout.write(

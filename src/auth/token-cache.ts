@@ -1,7 +1,9 @@
 /**
- * A bounded LRU of verified tokens, keyed by the raw token, so a client that
+ * A bounded cache of verified tokens, keyed by the raw token, so a client that
  * repeats its token skips the signature check. An entry never outlives the
- * token's own `exp`; the oldest entry is dropped when the cache is full.
+ * token's own `exp`. When full, the oldest entry goes: a token still in use
+ * is simply verified (and cached) again, which is cheaper than keeping
+ * recency order on every hit.
  */
 export class TokenCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAtMs: number }>();
@@ -11,16 +13,14 @@ export class TokenCache<V> {
   get(token: string, nowMs: number): V | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;
+    if (nowMs < entry.expiresAtMs) return entry.value;
     this.#entries.delete(token);
-    if (nowMs >= entry.expiresAtMs) return undefined;
-    this.#entries.set(token, entry);
-    return entry.value;
+    return undefined;
   }
 
   set(token: string, value: V, expiresAtMs: number, nowMs: number): void {
     if (this.maxEntries <= 0 || nowMs >= expiresAtMs) return;
-    this.#entries.delete(token);
-    if (this.#entries.size >= this.maxEntries) {
+    if (!this.#entries.has(token) && this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
