@@ -12,6 +12,7 @@ import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
 import { createApp } from './http/app.js';
+import { sendError } from './http/respond.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildSchema } from './schema.js';
 
@@ -69,10 +70,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
 
   // The dev issuer's URL contains the port, known only once listening;
   // until the app is ready every request gets a 503.
-  let app = (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-    res.end('{"errors":[{"message":"The server is starting.","extensions":{"code":"BAD_REQUEST"}}]}');
-  };
+  let app = (_req: IncomingMessage, res: ServerResponse) =>
+    sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is starting; retry in a moment.', { 'retry-after': '1' });
   const httpServer = createHttpServer((req, res) => app(req, res));
   try {
     const applied = await migrate(database);

@@ -1,5 +1,6 @@
-import { GraphQLError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
+import { coded } from '../errors.js';
 
 /**
  * Why a request's credentials were refused, in RFC 6750 terms, plus the one
@@ -52,19 +53,13 @@ const answers = new WeakMap<AuthError, GraphQLError>();
 
 function buildAnswer(error: AuthError, retryAfterSeconds: number): GraphQLError {
   if (error.failure === 'provider_unavailable') {
-    return new GraphQLError('The authentication provider is unreachable, so the access token cannot be verified. Retry later.', {
-      extensions: {
-        code: 'AUTH_PROVIDER_UNAVAILABLE',
-        http: { status: 503, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
-      },
+    return coded('The authentication provider is unreachable, so the access token cannot be verified. Retry later.', 'AUTH_PROVIDER_UNAVAILABLE', {
+      http: { status: 503, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
     });
   }
   const challenge = `Bearer error="${error.failure}", error_description="${quotable(error.description)}"`;
-  return new GraphQLError(error.description, {
-    extensions: {
-      code: 'UNAUTHENTICATED',
-      reason: error.failure,
-      http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
-    },
+  return coded(error.description, 'UNAUTHENTICATED', {
+    reason: error.failure,
+    http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
   });
 }

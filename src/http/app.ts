@@ -15,6 +15,7 @@ import { HttpError, readBody } from './body.js';
 import { applyCors } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
+import { sendError, sendJson } from './respond.js';
 
 export type AppDeps = Readonly<{
   config: Config;
@@ -41,16 +42,6 @@ type Exchange = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...JSON_HEADERS, ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
-}
 
 /**
  * The HTTP layer: node:http straight into Apollo's executeHTTPGraphQLRequest,

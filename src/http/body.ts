@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { HeaderMap } from '@apollo/server';
+import type { ErrorCode } from '../errors.js';
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly code: 'PAYLOAD_TOO_LARGE' | 'BAD_REQUEST',
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
