@@ -449,6 +449,32 @@ describe('the issuer and its keys', () => {
   });
 });
 
+describe('the issuer hanging after keys were fetched', () => {
+  it('one request waits for the timed-out fetch; the next ones use the cached keys without asking again', async () => {
+    const slow = await startTestIssuer();
+    const api = await startServer({
+      env: { AUTHGEAR_ENDPOINT: slow.url },
+      deps: { verifier: { jwksMaxAgeMs: 0, jwksCooldownMs: 60_000, httpTimeoutMs: 300 } },
+    });
+    try {
+      expect((await execute(api.url, '{ me { id } }', { token: await slow.mint({ sub: 'before' }) })).status).toBe(200);
+      slow.mode = 'hang';
+      const hitsBefore = slow.hits.jwks;
+      const first = await execute(api.url, '{ me { id } }', { token: await slow.mint({ sub: 'first' }) });
+      expect(first.body, show(first)).toEqual({ data: { me: { id: 'first' } } });
+      expect(slow.hits.jwks).toBe(hitsBefore + 1);
+      for (const sub of ['second', 'third']) {
+        const next = await execute(api.url, '{ me { id } }', { token: await slow.mint({ sub }) });
+        expect(next.body, show(next)).toEqual({ data: { me: { id: sub } } });
+      }
+      expect(slow.hits.jwks, 'no new fetch while the last one failed recently').toBe(hitsBefore + 1);
+    } finally {
+      await api.stop();
+      await slow.close();
+    }
+  });
+});
+
 describe('secrets stay secret', () => {
   it('tokens, valid or not, never appear in responses or logs', async () => {
     const valid = await issuer.mint({ sub: 'secretive' });

@@ -91,3 +91,13 @@ describe('the dev signing key', () => {
     expect(await readFile(join(dir, 'corrupt', 'signing-key.json'), 'utf8')).toBe('{not json');
   });
 });
+
+describe('loopback checks', () => {
+  it('only this machine counts as loopback, for hostnames and socket addresses alike', async () => {
+    const { isLoopbackAddress, isLoopbackHost } = await import('../src/loopback.js');
+    for (const host of ['localhost', 'api.localhost', '127.0.0.1', '127.9.9.9', '[::1]']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['example.com', 'localhost.example.com', '10.0.0.1', '[::2]', '128.0.0.1']) expect(isLoopbackHost(host), host).toBe(false);
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(address), address).toBe(true);
+    for (const address of [undefined, '10.0.0.5', '::ffff:192.168.1.2', 'fe80::1']) expect(isLoopbackAddress(address), String(address)).toBe(false);
+  });
+});

@@ -27,6 +27,15 @@ function breakable(db: Database): Database & { broken: boolean } {
   return wrapper;
 }
 
+async function whileDatabaseDown<T>(work: () => Promise<T>): Promise<T> {
+  database.broken = true;
+  try {
+    return await work();
+  } finally {
+    database.broken = false;
+  }
+}
+
 async function production(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   return startServer({ env: { ...PRODUCTION, AUTHGEAR_ENDPOINT: issuer.url, ...env }, deps: { database, ...options.deps } });
 }
@@ -80,13 +89,7 @@ describe('NODE_ENV=production defaults', () => {
 
   it('masks an unexpected error as INTERNAL_SERVER_ERROR and logs it with the request id', async () => {
     const token = await issuer.mint({ sub: 'unlucky', verified: true });
-    database.broken = true;
-    let response;
-    try {
-      response = await execute(server.url, '{ myNotes { id } }', { token });
-    } finally {
-      database.broken = false;
-    }
+    const response = await whileDatabaseDown(() => execute(server.url, '{ myNotes { id } }', { token }));
     expect(response.status).toBe(200);
     expect(response.body.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     expect(response.text).not.toMatch(/ECONNREFUSED|hunter2|10\.1\.2\.3/);
@@ -98,13 +101,8 @@ describe('NODE_ENV=production defaults', () => {
 
   it('a database failure inside a rule is INTERNAL_SERVER_ERROR too, not a misleading FORBIDDEN', async () => {
     const token = await issuer.mint({ sub: 'unlucky', verified: true });
-    database.broken = true;
-    let response;
-    try {
-      response = await execute(server.url, 'mutation { updateNote(id: "00000000-0000-4000-8000-000000000000", input: { title: "x" }) { id } }', { token });
-    } finally {
-      database.broken = false;
-    }
+    const mutation = 'mutation { updateNote(id: "00000000-0000-4000-8000-000000000000", input: { title: "x" }) { id } }';
+    const response = await whileDatabaseDown(() => execute(server.url, mutation, { token }));
     expect(codes(response)).toEqual(['INTERNAL_SERVER_ERROR']);
   });
 
@@ -114,14 +112,9 @@ describe('NODE_ENV=production defaults', () => {
   });
 
   it('/readyz reports a failing database with 503', async () => {
-    database.broken = true;
-    try {
-      const response = await fetch(`${server.origin}/readyz`);
-      expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ ready: false, checks: { database: 'failing', authProvider: 'ok' } });
-    } finally {
-      database.broken = false;
-    }
+    const response = await whileDatabaseDown(() => fetch(`${server.origin}/readyz`));
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ ready: false, checks: { database: 'failing', authProvider: 'ok' } });
   });
 });
 

@@ -3,7 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../loopback.js';
 import { AuthgearClaim } from './viewer.js';
 
 /**

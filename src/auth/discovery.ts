@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../loopback.js';
 import { providerUnavailable } from './errors.js';
 
 export type ProviderMetadata = Readonly<{ issuer: string; jwksUri: URL }>;

@@ -23,8 +23,9 @@ const isTokenProblem = (error: unknown): boolean =>
 /**
  * jose's remote key set (cached keys, refetch on an unknown `kid` after a
  * cooldown, request timeout), plus stale-if-error: when a refetch fails, keys
- * already fetched keep verifying tokens. Only a key that was never fetched
- * turns an outage into AUTH_PROVIDER_UNAVAILABLE.
+ * already fetched keep verifying tokens, without another fetch for the
+ * cooldown. Only a key that was never fetched turns an outage into
+ * AUTH_PROVIDER_UNAVAILABLE.
  */
 export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
   const remote = createRemoteJWKSet(jwksUri, {
@@ -33,24 +34,32 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
     cacheMaxAge: options.maxAgeMs,
   });
   let stale: { jwks: unknown; getKey: ReturnType<typeof createLocalJWKSet> } | null = null;
+  let failedAtMs = Number.NEGATIVE_INFINITY;
 
   const unavailable = (error: unknown) => providerUnavailable(`JWKS at ${jwksUri.href} failed: ${describe(error)}`, error);
 
+  async function fromCachedKeys(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], cause: unknown) {
+    const cached = remote.jwks();
+    if (cached === undefined) throw unavailable(cause);
+    if (stale?.jwks !== cached) stale = { jwks: cached, getKey: createLocalJWKSet(cached) };
+    try {
+      return await stale.getKey(header, token);
+    } catch (localError) {
+      // A kid we never saw may be a new key we cannot fetch right now: not the token's fault.
+      if (localError instanceof errors.JWKSNoMatchingKey) throw unavailable(cause);
+      throw localError;
+    }
+  }
+
   const getKey: JWTVerifyGetKey = async (header, token) => {
+    // Right after a failed fetch, don't make every request wait for another one.
+    if (Date.now() - failedAtMs < options.cooldownMs) return fromCachedKeys(header, token, new Error('the last fetch failed'));
     try {
       return await remote(header, token);
     } catch (error) {
       if (isTokenProblem(error)) throw error;
-      const cached = remote.jwks();
-      if (cached === undefined) throw unavailable(error);
-      if (stale?.jwks !== cached) stale = { jwks: cached, getKey: createLocalJWKSet(cached) };
-      try {
-        return await stale.getKey(header, token);
-      } catch (localError) {
-        // A kid we never saw may be a new key we cannot fetch right now: not the token's fault.
-        if (localError instanceof errors.JWKSNoMatchingKey) throw unavailable(error);
-        throw localError;
-      }
+      failedAtMs = Date.now();
+      return fromCachedKeys(header, token, error);
     }
   };
 

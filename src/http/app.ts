@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import type { Database } from '../db/database.js';
 import type { NoteRepository } from '../db/notes.js';
 import type { Logger } from '../logger.js';
+import { isLoopbackAddress } from '../loopback.js';
 import { HttpError, readBody } from './body.js';
 import { applyCors } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
@@ -86,6 +87,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
       if (applyCors(config.http.cors, method, headers.map, res)) return;
+      if (devIssuer !== null && method === 'GET' && !isLoopbackAddress(req.socket.remoteAddress) && headers.map.get('accept')?.includes('text/html')) {
+        // The development Sandbox page carries an admin dev token: only for this machine's browser.
+        sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
+        return;
+      }
       if (method !== 'GET' && method !== 'POST') {
         sendError(res, 405, 'BAD_REQUEST', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: 'GET, POST, OPTIONS' });
         return;
