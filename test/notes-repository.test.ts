@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { migrate, MIGRATIONS } from '../src/db/migrations.js';
 import { createNoteRepository, type NoteRepository } from '../src/db/notes.js';
-import { ADAPTERS, scratchDatabase, type ScratchDatabase } from './helpers/databases.js';
+import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 
-describe.each(ADAPTERS)('notes storage on %s', (kind) => {
+const suite = (kind: 'pglite' | 'postgres') => () => {
   let scratch: ScratchDatabase;
   let db: Database;
   let notes: NoteRepository;
@@ -92,4 +92,7 @@ describe.each(ADAPTERS)('notes storage on %s', (kind) => {
     ).rejects.toThrow();
     expect(await notes.list({ ownerId: 'tx' })).toEqual([]);
   });
-});
+};
+
+describe('notes storage on PGlite', suite('pglite'));
+describe.skipIf(TEST_DATABASE_URL === undefined)('notes storage on a PostgreSQL server (needs TEST_DATABASE_URL)', suite('postgres'));

@@ -33,10 +33,3 @@ export async function scratchDatabase(kind: 'pglite' | 'postgres'): Promise<Scra
     },
   };
 }
-
-/** The adapters the repository tests run against: PGlite always, the server when configured. */
-export const ADAPTERS: readonly ('pglite' | 'postgres')[] = TEST_DATABASE_URL === undefined ? ['pglite'] : ['pglite', 'postgres'];
-
-if (TEST_DATABASE_URL === undefined) {
-  console.warn('TEST_DATABASE_URL is unset: the PostgreSQL-server tests are skipped (PGlite tests still run). .ci/run sets it when a server answers.');
-}
