@@ -7,7 +7,7 @@ import type { MintOptions } from '../src/auth/dev-issuer.js';
 import { viewerFromClaims } from '../src/auth/viewer.js';
 import type { Context } from '../src/context.js';
 import type { NoteRecord, NoteRepository } from '../src/db/notes.js';
-import { createRuleTree } from '../src/permissions/index.js';
+import { createPermissions, createRuleTree } from '../src/permissions/index.js';
 import { canReadNote } from '../src/permissions/rules.js';
 import { loadTypeDefs } from '../src/type-defs.js';
 import { codes, execute, show, type GraphQLResponse } from './helpers/graphql.js';
@@ -258,6 +258,30 @@ describe('the Note type rule', () => {
     expect(owner.data).toEqual({ leak: { title: 'secret' } });
     const admin = await graphql({ schema, source: '{ leak { title } }', contextValue: context('admin', ['admin']) });
     expect(admin.data).toEqual({ leak: { title: 'secret' } });
+  });
+});
+
+describe('deny by default', () => {
+  it('a field nobody wrote a rule for is denied: UNAUTHENTICATED for a guest, FORBIDDEN naming the field otherwise', async () => {
+    const schema = applyMiddleware(
+      makeExecutableSchema({
+        typeDefs: [...loadTypeDefs(), 'extend type Query { forgotten: Int }'],
+        resolvers: { Query: { forgotten: () => 42 } },
+      }),
+      createPermissions({ reauthMaxAgeSeconds: 300 }),
+    );
+    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, requestId: 'test' });
+    const guest = await graphql({ schema, source: '{ forgotten }', contextValue: context(null) });
+    expect(guest.data).toEqual({ forgotten: null });
+    expect(guest.errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');
+    const admin = await graphql({
+      schema,
+      source: '{ forgotten }',
+      contextValue: context(viewerFromClaims({ sub: 'root', 'https://authgear.com/claims/user/roles': ['admin'] })),
+    });
+    expect(admin.data).toEqual({ forgotten: null });
+    expect(admin.errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
+    expect(admin.errors?.[0]?.message).toMatch(/Query\.forgotten/);
   });
 });
 
