@@ -128,6 +128,20 @@ describe('/graphql over HTTP', () => {
   });
 });
 
+describe('clients that hang up', () => {
+  it('a client leaving mid-body is not logged as a server error, and the server keeps serving', async () => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"query":');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.logs.filter((line) => line['msg'] === 'request failed')).toEqual([]);
+    expect((await execute(server.url, '{ serverInfo { name } }')).status).toBe(200);
+  });
+});
+
 describe('CORS', () => {
   it('an allowed origin gets Access-Control-Allow-Origin, no credentials', async () => {
     const response = await execute(server.url, '{ serverInfo { name } }', { headers: { origin: 'https://app.example.com' } });

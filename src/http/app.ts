@@ -111,6 +111,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
   function fail(exchange: Exchange, error: unknown): void {
     const { res } = exchange;
+    if (res.destroyed) {
+      // The client hung up: nobody to answer, nothing the server did wrong.
+      logger.debug({ requestId: exchange.requestId, reason: (error as Error).message }, 'client went away');
+      return;
+    }
     if (error instanceof HttpError) {
       sendError(res, error.status, error.code, error.message, error.status === 413 ? { connection: 'close' } : {});
       return;

@@ -49,6 +49,7 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -69,8 +70,14 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       reject(error);
     };
+    // The client went away before the body was complete.
+    const onClose = () => {
+      cleanup();
+      reject(new HttpError(400, 'BAD_REQUEST', 'The request body was cut short.'));
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
