@@ -6,6 +6,8 @@ export const MAX_TOKEN_BYTES = 8 * 1024;
 // RFC 7235 token68: the only syntax a Bearer credential may have (RFC 6750 2.1).
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: +(.*))?$/s;
+// The well-formed case in one pass; anything else gets the detailed checks below.
+const WELL_FORMED = /^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
  * Reads the Bearer token from the Authorization header values of one request.
@@ -19,6 +21,8 @@ export function readBearerToken(values: readonly string[] | undefined): string |
   const header = values[0] ?? '';
   // Checked before and after parsing: the first bounds the work done on the header.
   if (header.length > MAX_TOKEN_BYTES + 64) throw tooLong();
+  const token = WELL_FORMED.exec(header)?.[1];
+  if (token !== undefined && token.length <= MAX_TOKEN_BYTES) return token;
   const match = SCHEME.exec(header);
   if (match === null) {
     throw invalidRequest('The Authorization header must be "Bearer <access token>".');
