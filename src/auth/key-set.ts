@@ -15,6 +15,8 @@ export type KeySet = Readonly<{
   /** Fetches the key set unless it is already cached. */
   load(): Promise<void>;
   readonly loaded: boolean;
+  /** True while an unknown kid would not cause a refetch. */
+  readonly coolingDown: boolean;
 }>;
 
 const isTokenProblem = (error: unknown): boolean =>
@@ -75,6 +77,9 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
     },
     get loaded() {
       return remote.jwks() !== undefined;
+    },
+    get coolingDown() {
+      return remote.coolingDown || Date.now() - failedAtMs < options.cooldownMs;
     },
   };
 }

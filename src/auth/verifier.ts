@@ -33,10 +33,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const discovery = createDiscovery({ issuer: options.issuer, timeoutMs, retryAfterMs: retryAfterSeconds * 1000 });
   const cache = new TokenCache<Viewer>(options.tokenCacheSize ?? 10_000);
   // Clients that keep sending the same expired or broken token are common;
-  // refusing a repeat costs a map lookup instead of a signature check.
-  const refused = new TokenCache<AuthError>(options.tokenCacheSize ?? 10_000);
-  const refuse = (token: string, error: AuthError, nowMs: number): AuthError => {
-    if (token.length <= MAX_REMEMBERED_TOKEN_LENGTH) refused.set(token, error, nowMs + REFUSAL_MEMORY_MS, nowMs);
+  // refusing a repeat costs a map lookup instead of a signature check. An
+  // unknown kid is remembered only while the key set may not be refetched.
+  const refused = new TokenCache<{ error: AuthError; untilKeysRefetch: boolean }>(options.tokenCacheSize ?? 10_000);
+  const refuse = (token: string, error: AuthError, nowMs: number, untilKeysRefetch = false): AuthError => {
+    if (token.length <= MAX_REMEMBERED_TOKEN_LENGTH) refused.set(token, { error, untilKeysRefetch }, nowMs + REFUSAL_MEMORY_MS, nowMs);
     return error;
   };
   const clientIds = options.clientIds === null ? null : new Set(options.clientIds);
@@ -69,7 +70,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       ({ payload } = await jwtVerify(token, getKey, verifyOptions));
     } catch (error) {
       const refusal = classify(error);
-      throw refusal instanceof AuthError && refusal.failure === 'invalid_token' && !curableLater(error) ? refuse(token, refusal, nowMs) : refusal;
+      if (!(refusal instanceof AuthError) || refusal.failure !== 'invalid_token' || curableByTime(error)) throw refusal;
+      throw refuse(token, refusal, nowMs, error instanceof errors.JWKSNoMatchingKey);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
       throw refuse(token, invalidToken('The access token\'s sub claim must be a non-empty string.'), nowMs);
@@ -91,7 +93,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const cached = cache.get(token, nowMs);
       if (cached !== undefined) return Promise.resolve(cached);
       const refusal = refused.get(token, nowMs);
-      return refusal === undefined ? verifySignedToken(token, nowMs) : Promise.reject(refusal);
+      if (refusal === undefined || (refusal.untilKeysRefetch && !keySet?.coolingDown)) return verifySignedToken(token, nowMs);
+      return Promise.reject(refusal.error);
     },
     async warm() {
       await (await keys()).load();
@@ -107,12 +110,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
 const REFUSAL_MEMORY_MS = 60_000;
 const MAX_REMEMBERED_TOKEN_LENGTH = 4096;
 
-/** A token refused for these reasons may pass later: a new signing key, or the clock catching up. */
-function curableLater(error: unknown): boolean {
-  return (
-    error instanceof errors.JWKSNoMatchingKey ||
-    (error instanceof errors.JWTClaimValidationFailed && (error.claim === 'nbf' || error.claim === 'iat'))
-  );
+/** A token refused for these reasons may pass once the clock catches up. */
+function curableByTime(error: unknown): boolean {
+  return error instanceof errors.JWTClaimValidationFailed && (error.claim === 'nbf' || error.claim === 'iat');
 }
 
 /** Maps jose's failures, by code, to a description the client can act on. */
