@@ -10,11 +10,11 @@
  * latency per scenario and the ratio of each to the baseline, and writes
  * them as JSON (bench/results/latest.json unless --out says otherwise).
  *
- * This machine's speed drifts over a run, so every round measures the
- * baseline too, each ratio is taken within its round, and the order of the
- * scenarios flips from one round to the next; the figures are medians.
+ * Machines like this one drift in speed within seconds, so every run of a
+ * scenario is paired with a baseline run next to it, in ABBA order, and its
+ * ratio is taken within the pair; the figures are medians over the rounds.
  *
- *   npm run bench -- [--duration 2.5] [--rounds 6] [--warmup 2] [--connections 32]
+ *   npm run bench -- [--duration 2] [--rounds 8] [--warmup 1] [--connections 32]
  *                    [--database-url postgres://...] [--out file.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,9 +32,9 @@ import { startTestIssuer } from '../test/helpers/issuer.js';
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '2.5' },
-    rounds: { type: 'string', default: '6' },
-    warmup: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '32' },
     'database-url': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
@@ -191,26 +191,45 @@ async function main(): Promise<void> {
     process.stderr.write(`warm-up: ${WARMUP} s per scenario\n`);
     for (const scenario of scenarios) await load(urls[scenario.target], scenario, WARMUP);
 
-    const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
+    // The machine's speed drifts within seconds, so each run of a scenario is
+    // paired with a baseline run right next to it (in ABBA order) and its
+    // ratio is taken within that pair.
+    const [baseline, ...measured] = scenarios as [Scenario, ...Scenario[]];
+    const samples = new Map<string, { sample: Sample; baseline: Sample }[]>(measured.map((s) => [s.name, []]));
+    const baselineSamples: Sample[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       process.stderr.write(`round ${round}/${ROUNDS}\n`);
-      const order = round % 2 === 1 ? scenarios : [...scenarios].reverse();
-      for (const scenario of order) samples.get(scenario.name)?.push(await load(urls[scenario.target], scenario, DURATION));
+      for (const scenario of round % 2 === 1 ? measured : [...measured].reverse()) {
+        const pair: Sample[] = [];
+        for (const current of round % 2 === 1 ? [baseline, scenario] : [scenario, baseline]) {
+          pair[current === baseline ? 0 : 1] = await load(urls[current.target], current, DURATION);
+        }
+        const [base, sample] = pair as [Sample, Sample];
+        baselineSamples.push(base);
+        samples.get(scenario.name)?.push({ sample, baseline: base });
+      }
     }
 
-    const baselineRuns = samples.get(scenarios[0]?.name ?? '') ?? [];
-    const rows = scenarios.map((scenario) => {
-      const runs = samples.get(scenario.name) ?? [];
-      return {
-        scenario: scenario.name,
-        requestsPerSecond: Math.round(median(runs.map((s) => s.rps))),
-        ratioToBaseline: Math.round(median(runs.map((s, i) => s.rps / (baselineRuns[i]?.rps ?? NaN))) * 100) / 100,
-        latencyP50Ms: median(runs.map((s) => s.p50)),
-        latencyP99Ms: median(runs.map((s) => s.p99)),
-        unexpectedResponses: runs.reduce((sum, s) => sum + s.unexpected, 0),
-        rounds: runs.map((s) => Math.round(s.rps)),
-      };
+    const summary = (name: string, runs: Sample[], ratios: number[]) => ({
+      scenario: name,
+      requestsPerSecond: Math.round(median(runs.map((s) => s.rps))),
+      ratioToBaseline: Math.round(median(ratios) * 100) / 100,
+      latencyP50Ms: median(runs.map((s) => s.p50)),
+      latencyP99Ms: median(runs.map((s) => s.p99)),
+      unexpectedResponses: runs.reduce((sum, s) => sum + s.unexpected, 0),
+      ratios: ratios.map((r) => Math.round(r * 100) / 100),
     });
+    const rows = [
+      summary(baseline.name, baselineSamples, baselineSamples.map(() => 1)),
+      ...measured.map((scenario) => {
+        const pairs = samples.get(scenario.name) ?? [];
+        return summary(
+          scenario.name,
+          pairs.map((p) => p.sample),
+          pairs.map((p) => p.sample.rps / p.baseline.rps),
+        );
+      }),
+    ];
 
     const report = {
       date: new Date().toISOString(),
@@ -219,7 +238,7 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       connections: CONNECTIONS,
       database: args['database-url'] ? 'postgres' : 'pglite',
-      secondsPerRound: DURATION,
+      secondsPerRun: DURATION,
       rounds: ROUNDS,
       results: rows,
     };
@@ -228,7 +247,7 @@ async function main(): Promise<void> {
 
     const pad = (text: string | number, width: number) => String(text).padStart(width);
     process.stdout.write(
-      `\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${report.database}; ${CONNECTIONS} connections, ${ROUNDS} x ${DURATION} s\n\n`,
+      `\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${report.database}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s pairs\n\n`,
     );
     process.stdout.write(`${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('ratio', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}\n`);
     for (const row of rows) {
