@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
 import {
+  ADMIN_ROLE,
   canReadNote,
   hasRole,
   isAuthenticated,
@@ -27,7 +28,7 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
     me: isAuthenticated, //                any token holder, Authgear anonymous users included
     myNotes: isRegistered, //              anonymous users have no notes to keep
     note: isAuthenticated, //              resolver scopes the read to the owner (admins: anyone); others' notes -> null
-    allNotes: hasRole('admin'), //         the moderation view
+    allNotes: hasRole(ADMIN_ROLE), //      the moderation view
   };
   const Mutation: Record<keyof MutationResolvers, Rule> = {
     createNote: isVerified, //             a verified identity stands behind every note

@@ -32,7 +32,10 @@ export const isVerified = viewerRule('isVerified', (viewer) =>
   viewer.isVerified ? true : forbidden('Verify an email address or phone number of this account first.'),
 );
 
-export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes('admin');
+/** The Authgear role key that sees every user's notes. */
+export const ADMIN_ROLE = 'admin';
+
+export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes(ADMIN_ROLE);
 
 // Factories hand out one rule per argument: shield refuses two rules with
 // one name, and the contextual cache is keyed by that name.
