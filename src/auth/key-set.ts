@@ -36,7 +36,8 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
     cacheMaxAge: options.maxAgeMs,
   });
   let stale: { jwks: unknown; getKey: ReturnType<typeof createLocalJWKSet> } | null = null;
-  let failedAtMs = Number.NEGATIVE_INFINITY;
+  let lastFailure: { atMs: number; error: unknown } | null = null;
+  const failedRecently = () => lastFailure !== null && Date.now() - lastFailure.atMs < options.cooldownMs;
 
   const unavailable = (error: unknown) => providerUnavailable(`JWKS at ${jwksUri.href} failed: ${describe(error)}`, error);
 
@@ -55,12 +56,12 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     // Right after a failed fetch, don't make every request wait for another one.
-    if (Date.now() - failedAtMs < options.cooldownMs) return fromCachedKeys(header, token, new Error('the last fetch failed'));
+    if (failedRecently()) return fromCachedKeys(header, token, lastFailure?.error);
     try {
       return await remote(header, token);
     } catch (error) {
       if (isTokenProblem(error)) throw error;
-      failedAtMs = Date.now();
+      lastFailure = { atMs: Date.now(), error };
       return fromCachedKeys(header, token, error);
     }
   };
@@ -79,7 +80,7 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
       return remote.jwks() !== undefined;
     },
     get coolingDown() {
-      return remote.coolingDown || Date.now() - failedAtMs < options.cooldownMs;
+      return remote.coolingDown || failedRecently();
     },
   };
 }
