@@ -28,8 +28,9 @@ export function readBearerToken(values: readonly string[] | undefined): string |
     throw invalidRequest('The Authorization header must be "Bearer <access token>".');
   }
   const [, scheme = '', credentials = ''] = match;
+  // The "scheme" is often the token itself, sent without "Bearer ": never echo it.
   if (scheme.toLowerCase() !== 'bearer') {
-    throw invalidRequest(`The Authorization scheme must be Bearer, not ${scheme}.`, 401);
+    throw invalidRequest('The Authorization scheme must be Bearer: send "Authorization: Bearer <access token>".', 401);
   }
   if (credentials === '') {
     throw invalidRequest('The Authorization header has the Bearer scheme but no access token.');
