@@ -1,3 +1,5 @@
+import { DEV_API_RESOURCE } from './auth/dev-issuer.js';
+import { checkTrustedProxy } from './http/client-address.js';
 import { isLoopbackHost } from './loopback.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -24,6 +26,8 @@ export type AuthConfig = Readonly<{
   issuer: string | null;
   /** The audience the token's `aud` must contain; null means "the issuer" (Authgear user tokens). */
   audience: string | null;
+  /** Audience of machine-to-machine tokens (an Authgear API resource URI); null: services are not accepted. */
+  apiResource: string | null;
   /** Allowed `client_id` values; null accepts any app of the project. */
   clientIds: readonly string[] | null;
   /** Required JWT `typ` header; null skips the check. */
@@ -35,7 +39,14 @@ export type AuthConfig = Readonly<{
 export type Config = Readonly<{
   nodeEnv: NodeEnv;
   isProduction: boolean;
-  http: Readonly<{ host: string; port: number; bodyLimitBytes: number; cors: CorsPolicy }>;
+  http: Readonly<{
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    cors: CorsPolicy;
+    /** Peers whose x-authgear-* and X-Forwarded-For headers are believed; empty: forward authentication off. */
+    trustedProxies: readonly string[];
+  }>;
   auth: AuthConfig;
   database: Readonly<{ url: string | null; pgliteDataDir: string | null }>;
   graphql: Readonly<{ introspection: boolean; limits: QueryLimits }>;
@@ -131,10 +142,12 @@ export function loadConfig(env: Env): Config {
       port: integer('PORT', 4000, 0, 65535, '4000'),
       bodyLimitBytes: integer('BODY_LIMIT_BYTES', 100 * 1024, 1024, 50 * 1024 * 1024, '102400'),
       cors: parseCors(read('CORS_ORIGINS'), isProduction, fail),
+      trustedProxies: parseTrustedProxies(read('TRUSTED_PROXIES'), fail),
     },
     auth: {
       issuer,
       audience: read('JWT_AUDIENCE') ?? null,
+      apiResource: parseApiResource(read('AUTHGEAR_API_RESOURCE'), issuer === null, fail),
       clientIds,
       typ,
       clockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE', 30, 0, 300, '30'),
@@ -185,6 +198,12 @@ function parseIssuer(raw: string | undefined, isProduction: boolean, fail: Fail)
   return url.href.replace(/\/+$/, '');
 }
 
+function parseApiResource(raw: string | undefined, devIssuer: boolean, fail: Fail): string | null {
+  if (raw === undefined) return devIssuer ? DEV_API_RESOURCE : null;
+  if (!URL.canParse(raw)) return fail('AUTHGEAR_API_RESOURCE', `must be the API resource URI registered in Authgear, got "${raw}"`, 'https://api.example.com');
+  return raw;
+}
+
 function parseCors(raw: string | undefined, isProduction: boolean, fail: Fail): CorsPolicy {
   if (raw === undefined) {
     return isProduction
@@ -202,6 +221,20 @@ function parseCors(raw: string | undefined, isProduction: boolean, fail: Fail): 
     origins.push(origin);
   }
   return { anyOrigin: false, anyLoopbackOrigin: false, origins };
+}
+
+function parseTrustedProxies(raw: string | undefined, fail: Fail): string[] {
+  if (raw === undefined) return [];
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    try {
+      if (entry === '') throw new TypeError('empty entry');
+      checkTrustedProxy(entry);
+    } catch {
+      fail('TRUSTED_PROXIES', `"${entry}" is not an IP address or CIDR range`, '10.0.0.0/8,192.168.1.10,fd00::/8');
+    }
+  }
+  return entries;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,14 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { DestinationStream } from 'pino';
 import { createApollo } from './apollo.js';
+import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
+import { DevResolver } from './auth/dev-resolver.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
-import { createApp } from './http/app.js';
+import { createApp, type DevRoutes } from './http/app.js';
+import { createClientAddresses } from './http/client-address.js';
 import { sendError } from './http/respond.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildSchema } from './schema.js';
@@ -23,7 +26,7 @@ export type ServerDeps = Readonly<{
   /** The dev issuer's signing key, instead of the key file in DEV_ISSUER_DIR. */
   devIssuerKey?: SigningKey;
   /** Timeouts, cooldowns and cache sizes of the token verifier. */
-  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
+  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
 }>;
@@ -36,6 +39,8 @@ export type RunningServer = Readonly<{
   issuer: string;
   /** The embedded dev issuer, when AUTHGEAR_ENDPOINT is unset. */
   devIssuer: DevIssuer | null;
+  /** Its stand-in for Authgear's /_resolver/resolve, which can revoke sessions and disable users. */
+  devResolver: DevResolver | null;
   /** A ready dev token (admin, verified) for the start-up banner and Sandbox. */
   devToken: string | null;
   logger: Logger;
@@ -84,6 +89,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         : null;
     const issuer = config.auth.issuer ?? (devIssuer as DevIssuer).issuer;
     const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
+    const devResolver = devIssuer === null ? null : new DevResolver(devIssuer);
+    const dev: DevRoutes | null =
+      devIssuer === null || devResolver === null
+        ? null
+        : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
 
     const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer });
     const schema = buildSchema({
@@ -99,7 +109,17 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(database), devIssuer, logger });
+    app = createApp({
+      config,
+      apollo,
+      verifier,
+      credentials: createCredentials(verifier),
+      clientAddresses: createClientAddresses(config.http.trustedProxies),
+      database,
+      notes: createNoteRepository(database),
+      dev,
+      logger,
+    });
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(
@@ -115,6 +135,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       origin,
       issuer,
       devIssuer,
+      devResolver,
       devToken,
       logger,
       async stop() {

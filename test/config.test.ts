@@ -100,6 +100,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }).http.cors.anyOrigin).toBe(true);
   });
 
+  it('TRUSTED_PROXIES takes IPs and CIDRs, v4 and v6; anything else is one line each', () => {
+    expect(loadConfig({}).http.trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.10,fd00::/8, ::1, loopback' }).http.trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.10',
+      'fd00::/8',
+      '::1',
+      'loopback',
+    ]);
+    const problems = problemsOf({ TRUSTED_PROXIES: '10.0.0.0/33,nginx.internal,,1.2.3' });
+    expect(problems).toEqual([
+      'TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or CIDR range, e.g. TRUSTED_PROXIES=10.0.0.0/8,192.168.1.10,fd00::/8',
+      'TRUSTED_PROXIES: "nginx.internal" is not an IP address or CIDR range, e.g. TRUSTED_PROXIES=10.0.0.0/8,192.168.1.10,fd00::/8',
+      'TRUSTED_PROXIES: "" is not an IP address or CIDR range, e.g. TRUSTED_PROXIES=10.0.0.0/8,192.168.1.10,fd00::/8',
+      'TRUSTED_PROXIES: "1.2.3" is not an IP address or CIDR range, e.g. TRUSTED_PROXIES=10.0.0.0/8,192.168.1.10,fd00::/8',
+    ]);
+  });
+
   it('treats empty values as unset, as a copied .env.example leaves them', () => {
     expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
   });

@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendRaw } from './helpers/http.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -21,35 +21,6 @@ function leakIn(text: string, secret: Set<string>): string | null {
     if (secret.has(slice)) return slice;
   }
   return null;
-}
-
-type RawResponse = { status: number; headers: string; body: string };
-
-/** Writes the request byte for byte (repeated names, odd spacing), which an HTTP client would normalise. */
-function send(origin: string, headers: [string, string][]): Promise<RawResponse> {
-  const { hostname, port } = new URL(origin);
-  const body = JSON.stringify({ query: '{ me { id } serverInfo { name } }' });
-  const head = [
-    'POST /graphql HTTP/1.1',
-    `host: ${hostname}:${port}`,
-    'content-type: application/json',
-    `content-length: ${Buffer.byteLength(body)}`,
-    'connection: close',
-    ...headers.map(([name, value]) => `${name}: ${value}`),
-  ];
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    let raw = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (raw += chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const split = raw.indexOf('\r\n\r\n');
-      const headerText = raw.slice(0, split);
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headerText)?.[1] ?? 0), headers: headerText, body: raw.slice(split + 4) });
-    });
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-  });
 }
 
 function shapes(token: string): [string, [string, string][]][] {
@@ -107,7 +78,7 @@ describe.each(['development', 'production'] as const)('NODE_ENV=%s: a credential
 
   it('malformed shapes of a real token: no 16-character slice of it in any body, header or log line', async () => {
     for (const [label, headers] of shapes(token)) {
-      const response = await send(server.origin, headers);
+      const response = await sendRaw(server.origin, headers);
       expect(response.status, label).toBeLessThan(500);
       expect(leakIn(response.body, secret), `${label}: body ${response.body}`).toBeNull();
       expect(leakIn(response.headers, secret), `${label}: headers ${response.headers}`).toBeNull();
@@ -118,7 +89,7 @@ describe.each(['development', 'production'] as const)('NODE_ENV=%s: a credential
   });
 
   it('a token sent without "Bearer " -> 401 invalid_request that says how to send it', async () => {
-    const response = await send(server.origin, [['authorization', token]]);
+    const response = await sendRaw(server.origin, [['authorization', token]]);
     expect(response.status).toBe(401);
     expect(response.headers).toMatch(/Bearer error="invalid_request", error_description="The Authorization scheme must be Bearer/);
     expect(JSON.parse(response.body)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });

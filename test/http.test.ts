@@ -143,10 +143,10 @@ describe('clients that hang up', () => {
 });
 
 describe('CORS', () => {
-  it('an allowed origin gets Access-Control-Allow-Origin, no credentials', async () => {
+  it('an allowed origin gets Access-Control-Allow-Origin and may send credentials (cookie sessions)', async () => {
     const response = await execute(server.url, '{ serverInfo { name } }', { headers: { origin: 'https://app.example.com' } });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(response.headers.get('access-control-allow-credentials')).toBe('true');
     expect(response.headers.get('vary')).toMatch(/Origin/);
   });
 

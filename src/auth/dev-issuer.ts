@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { isLoopbackHost } from '../loopback.js';
 import { AuthgearClaim } from './viewer.js';
 
@@ -19,6 +19,8 @@ export type SigningKey = Readonly<{ kid: string; privateKey: CryptoKey; publicJw
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/oauth2/jwks';
 export const DEV_CLIENT_ID = 'dev-client';
+/** The API resource URI of machine-to-machine tokens when the dev issuer runs (AUTHGEAR_API_RESOURCE unset). */
+export const DEV_API_RESOURCE = 'urn:dev-issuer:api';
 
 async function generatePrivateJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -100,8 +102,39 @@ export type MintOptions = Readonly<{
   nowSeconds?: number;
 }>;
 
+export type ServiceMintOptions = Readonly<{
+  /** The M2M application's client ID; `sub` becomes `client_id_<clientId>`, as Authgear does. */
+  clientId: string;
+  scopes: readonly string[];
+  /** The API resource URI the token is requested for (its `aud`). */
+  audience: string;
+  ttlSeconds?: number;
+  claims?: Readonly<Record<string, unknown>>;
+  nowSeconds?: number;
+}>;
+
+/** Authgear's session cookie; the dev one holds a signed session instead of an opaque id. */
+export const DEV_SESSION_COOKIE = 'app_session';
+const SESSION_TYP = 'dev-session+jwt';
+
+export type DevSession = Readonly<{ sessionId: string; cookie: string }>;
+
+function userClaims(options: MintOptions, now: number): Record<string, unknown> {
+  const anonymous = options.anonymous ?? false;
+  return {
+    sub: options.sub,
+    auth_time: now - (options.authAgeSeconds ?? 0),
+    amr: anonymous ? ['x_anonymous'] : ['pwd'],
+    [AuthgearClaim.isVerified]: options.verified ?? false,
+    [AuthgearClaim.isAnonymous]: anonymous,
+    [AuthgearClaim.canReauthenticate]: options.canReauthenticate ?? !anonymous,
+    [AuthgearClaim.roles]: [...(options.roles ?? [])],
+  };
+}
+
 export class DevIssuer {
   #keys: SigningKey[];
+  #localKeys: ReturnType<typeof createLocalJWKSet> | null = null;
 
   constructor(
     readonly issuer: string,
@@ -118,10 +151,12 @@ export class DevIssuer {
 
   rotate(key: SigningKey): void {
     this.#keys = [key, ...this.#keys.filter((k) => k.kid !== key.kid)];
+    this.#localKeys = null;
   }
 
   retire(kid: string): void {
     if (this.#keys.length > 1) this.#keys = this.#keys.filter((k) => k.kid !== kid);
+    this.#localKeys = null;
   }
 
   discoveryDocument(): Record<string, unknown> {
@@ -138,33 +173,92 @@ export class DevIssuer {
     return { keys: this.#keys.map((k) => k.publicJwk) };
   }
 
+  /** A user access token shaped like Authgear's. */
   async mint(options: MintOptions): Promise<string> {
     const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-    const anonymous = options.anonymous ?? false;
-    const key = options.key ?? this.signingKey;
-    const claims: Record<string, unknown> = {
-      iss: this.issuer,
-      aud: [this.issuer],
-      client_id: options.clientId ?? DEV_CLIENT_ID,
-      sub: options.sub,
-      iat: now,
-      exp: now + (options.ttlSeconds ?? 1800),
-      auth_time: now - (options.authAgeSeconds ?? 0),
-      jti: randomUUID(),
-      amr: anonymous ? ['x_anonymous'] : ['pwd'],
-      scope: 'openid offline_access',
-      [AuthgearClaim.isVerified]: options.verified ?? false,
-      [AuthgearClaim.isAnonymous]: anonymous,
-      [AuthgearClaim.canReauthenticate]: options.canReauthenticate ?? !anonymous,
-      [AuthgearClaim.roles]: [...(options.roles ?? [])],
-    };
+    return this.#sign(
+      {
+        aud: [this.issuer],
+        client_id: options.clientId ?? DEV_CLIENT_ID,
+        ...userClaims(options, now),
+        exp: now + (options.ttlSeconds ?? 1800),
+        jti: randomUUID(),
+        scope: 'openid offline_access',
+      },
+      options,
+      now,
+      'at+jwt',
+    );
+  }
+
+  /** A machine-to-machine (client credentials) token shaped like Authgear's. */
+  async mintService(options: ServiceMintOptions): Promise<string> {
+    const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+    return this.#sign(
+      {
+        aud: [options.audience],
+        client_id: options.clientId,
+        sub: `client_id_${options.clientId}`,
+        scope: options.scopes.join(' '),
+        exp: now + (options.ttlSeconds ?? 3600),
+        jti: randomUUID(),
+      },
+      options,
+      now,
+      'at+jwt',
+    );
+  }
+
+  /**
+   * A dev session cookie value (the stand-in for Authgear's app_session):
+   * a signed session that the dev resolver checks, and can revoke by id.
+   */
+  async mintSession(options: MintOptions): Promise<DevSession> {
+    const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+    const sessionId = randomUUID();
+    const cookie = await this.#sign(
+      { sid: sessionId, ...userClaims(options, now), exp: now + (options.ttlSeconds ?? 24 * 3600) },
+      options,
+      now,
+      SESSION_TYP,
+    );
+    return { sessionId, cookie };
+  }
+
+  async #sign(
+    claims: Record<string, unknown>,
+    options: Readonly<{ claims?: Readonly<Record<string, unknown>>; header?: Readonly<Record<string, unknown>>; key?: SigningKey }>,
+    now: number,
+    typ: string,
+  ): Promise<string> {
+    const all: Record<string, unknown> = { iss: this.issuer, iat: now, ...claims };
     for (const [name, value] of Object.entries(options.claims ?? {})) {
-      if (value === undefined) delete claims[name];
-      else claims[name] = value;
+      if (value === undefined) delete all[name];
+      else all[name] = value;
     }
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid, ...options.header })
-      .sign(key.privateKey);
+    const key = options.key ?? this.signingKey;
+    return new SignJWT(all).setProtectedHeader({ alg: 'RS256', typ, kid: key.kid, ...options.header }).sign(key.privateKey);
+  }
+
+  /**
+   * Checks a user access token or a dev session cookie of this issuer the
+   * way Authgear's resolver does: no clock leeway. Resolves to its claims,
+   * or null when it is not valid.
+   */
+  async check(credential: string, kind: 'access-token' | 'session'): Promise<JWTPayload | null> {
+    this.#localKeys ??= createLocalJWKSet(this.jwks());
+    try {
+      const { payload } = await jwtVerify(credential, this.#localKeys, {
+        issuer: this.issuer,
+        algorithms: ['RS256'],
+        typ: kind === 'session' ? SESSION_TYP : 'at+jwt',
+        ...(kind === 'access-token' ? { audience: this.issuer } : {}),
+        requiredClaims: kind === 'session' ? ['sid', 'sub', 'exp'] : ['sub', 'exp'],
+      });
+      return payload;
+    } catch {
+      return null;
+    }
   }
 
   /** Serves the discovery document and the JWKS; returns false for any other request. */

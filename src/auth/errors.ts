@@ -3,15 +3,41 @@ import type { GraphQLError } from 'graphql';
 import { coded } from '../errors.js';
 
 /**
- * Why a request's credentials were refused, in RFC 6750 terms, plus the one
- * failure that is not the client's fault: the issuer could not be reached.
+ * Why a request's credentials were refused, in RFC 6750 terms; plus the
+ * failure that is not the client's fault (the issuer could not be reached)
+ * and resolver headers that a proxy should never have sent.
  */
-export type AuthFailure = 'invalid_request' | 'invalid_token' | 'provider_unavailable';
+export type AuthFailure = 'invalid_request' | 'invalid_token' | 'provider_unavailable' | 'bad_forwarded_headers';
+
+/**
+ * The stable, machine-readable cause of a refusal: the label of the
+ * authentication metrics, the `authReason` of log lines, and what the
+ * refused-credential throttle counts (src/limits/).
+ */
+export type RefusalReason =
+  | 'malformed_header'
+  | 'malformed_token'
+  | 'bad_signature'
+  | 'unknown_kid'
+  | 'alg_not_allowed'
+  | 'wrong_typ'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'missing_claim'
+  | 'invalid_claim'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'client_not_allowed'
+  | 'revoked_session'
+  | 'untrusted_forwarded_headers'
+  | 'malformed_forwarded_headers'
+  | 'provider_unavailable';
 
 export class AuthError extends Error {
   constructor(
     readonly failure: AuthFailure,
-    /** Safe to show to the client and to log: never contains the token. */
+    readonly reason: RefusalReason,
+    /** Safe to show to the client and to log: never contains the credential. */
     readonly description: string,
     readonly status: 400 | 401 | 503,
     options?: { cause?: unknown },
@@ -22,12 +48,16 @@ export class AuthError extends Error {
 }
 
 export const invalidRequest = (description: string, status: 400 | 401 = 400): AuthError =>
-  new AuthError('invalid_request', description, status);
+  new AuthError('invalid_request', 'malformed_header', description, status);
 
-export const invalidToken = (description: string): AuthError => new AuthError('invalid_token', description, 401);
+export const invalidToken = (reason: RefusalReason, description: string): AuthError => new AuthError('invalid_token', reason, description, 401);
 
 export const providerUnavailable = (description: string, cause?: unknown): AuthError =>
-  new AuthError('provider_unavailable', description, 503, { cause });
+  new AuthError('provider_unavailable', 'provider_unavailable', description, 503, { cause });
+
+/** The proxy's fault, not the client's: a 400 that names the header. */
+export const badForwardedHeaders = (reason: 'untrusted_forwarded_headers' | 'malformed_forwarded_headers', description: string): AuthError =>
+  new AuthError('bad_forwarded_headers', reason, description, 400);
 
 /** RFC 6750 error_description allows printable ASCII except `"` and `\`. */
 function quotable(text: string): string {
@@ -52,14 +82,20 @@ export function toGraphQLError(error: AuthError, retryAfterSeconds: number): Gra
 const answers = new WeakMap<AuthError, GraphQLError>();
 
 function buildAnswer(error: AuthError, retryAfterSeconds: number): GraphQLError {
-  if (error.failure === 'provider_unavailable') {
-    return coded('The authentication provider is unreachable, so the access token cannot be verified. Retry later.', 'AUTH_PROVIDER_UNAVAILABLE', {
-      http: { status: 503, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
-    });
+  switch (error.failure) {
+    case 'provider_unavailable':
+      return coded('The authentication provider is unreachable, so the access token cannot be verified. Retry later.', 'AUTH_PROVIDER_UNAVAILABLE', {
+        http: { status: 503, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+      });
+    case 'bad_forwarded_headers':
+      return coded(error.description, 'BAD_REQUEST', { http: { status: 400 } });
+    case 'invalid_request':
+    case 'invalid_token': {
+      const challenge = `Bearer error="${error.failure}", error_description="${quotable(error.description)}"`;
+      return coded(error.description, 'UNAUTHENTICATED', {
+        reason: error.failure,
+        http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
+      });
+    }
   }
-  const challenge = `Bearer error="${error.failure}", error_description="${quotable(error.description)}"`;
-  return coded(error.description, 'UNAUTHENTICATED', {
-    reason: error.failure,
-    http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
-  });
 }

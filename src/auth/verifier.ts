@@ -6,7 +6,7 @@ import { createKeySet, type KeySet } from './key-set.js';
 import { TokenCache } from './token-cache.js';
 import { viewerFromClaims, type Viewer } from './viewer.js';
 
-export type VerifierOptions = Pick<AuthConfig, 'audience' | 'clientIds' | 'typ' | 'clockToleranceSeconds'> &
+export type VerifierOptions = Pick<AuthConfig, 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'> &
   Readonly<{
     issuer: string;
     httpTimeoutMs?: number;
@@ -43,8 +43,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const clientIds = options.clientIds === null ? null : new Set(options.clientIds);
   const verifyOptions = {
     issuer: options.issuer,
-    // Authgear puts the endpoint, not the client ID, in `aud` of user tokens.
-    audience: options.audience ?? options.issuer,
+    // Authgear puts the endpoint, not the client ID, in `aud` of user tokens,
+    // and the API resource URI in `aud` of machine-to-machine tokens.
+    audience: [options.audience ?? options.issuer, ...(options.apiResource === null ? [] : [options.apiResource])],
     algorithms: ['RS256'],
     ...(options.typ === null ? {} : { typ: options.typ }),
     clockTolerance: options.clockToleranceSeconds,
@@ -74,13 +75,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw refuse(token, refusal, nowMs, error instanceof errors.JWKSNoMatchingKey);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw refuse(token, invalidToken('The access token\'s sub claim must be a non-empty string.'), nowMs);
+      throw refuse(token, invalidToken('invalid_claim', 'The access token\'s sub claim must be a non-empty string.'), nowMs);
     }
     if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + options.clockToleranceSeconds * 1000) {
-      throw invalidToken('The access token was issued in the future; check the clocks of the issuer and this server.');
+      throw invalidToken('not_yet_valid', 'The access token was issued in the future; check the clocks of the issuer and this server.');
     }
     if (clientIds !== null && !clientIds.has(payload['client_id'] as string)) {
-      throw refuse(token, invalidToken('The access token was issued to a client that is not in AUTHGEAR_CLIENT_ID.'), nowMs);
+      throw refuse(token, invalidToken('client_not_allowed', 'The access token was issued to a client that is not in AUTHGEAR_CLIENT_ID.'), nowMs);
     }
     const viewer = viewerFromClaims({ ...payload, sub: payload.sub });
     cache.set(token, viewer, (payload.exp ?? 0) * 1000, nowMs);
@@ -115,30 +116,30 @@ function curableByTime(error: unknown): boolean {
   return error instanceof errors.JWTClaimValidationFailed && (error.claim === 'nbf' || error.claim === 'iat');
 }
 
-/** Maps jose's failures, by code, to a description the client can act on. */
+/** Maps jose's failures, by code, to a reason and a description the client can act on. */
 function classify(error: unknown): unknown {
   if (error instanceof AuthError) return error;
-  if (error instanceof errors.JWTExpired) return invalidToken('The access token expired; refresh it and retry.');
+  if (error instanceof errors.JWTExpired) return invalidToken('expired', 'The access token expired; refresh it and retry.');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.reason === 'missing') return invalidToken(`The access token has no ${error.claim} claim.`);
+    if (error.reason === 'missing') return invalidToken('missing_claim', `The access token has no ${error.claim} claim.`);
     switch (error.claim) {
       case 'typ':
-        return invalidToken('The token\'s typ header is not at+jwt: send the access token, not the ID token.');
+        return invalidToken('wrong_typ', 'The token\'s typ header is not at+jwt: send the access token, not the ID token.');
       case 'nbf':
       case 'iat':
-        return invalidToken('The access token is not valid yet.');
+        return invalidToken('not_yet_valid', 'The access token is not valid yet.');
       case 'iss':
-        return invalidToken('The access token was issued by another issuer than AUTHGEAR_ENDPOINT.');
+        return invalidToken('wrong_issuer', 'The access token was issued by another issuer than AUTHGEAR_ENDPOINT.');
       case 'aud':
-        return invalidToken('The access token is meant for another audience.');
+        return invalidToken('wrong_audience', 'The access token is meant for another audience.');
       default:
-        return invalidToken(`The access token's ${error.claim} claim is invalid.`);
+        return invalidToken('invalid_claim', `The access token's ${error.claim} claim is invalid.`);
     }
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return invalidToken('The access token must be signed with RS256.');
-  if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('The access token\'s signature is invalid.');
-  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('No signing key of the issuer matches the access token\'s kid.');
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('Several keys match the access token\'s kid.');
-  if (error instanceof errors.JOSEError) return invalidToken('The access token is malformed.');
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalidToken('alg_not_allowed', 'The access token must be signed with RS256.');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('bad_signature', 'The access token\'s signature is invalid.');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('unknown_kid', 'No signing key of the issuer matches the access token\'s kid.');
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('unknown_kid', 'Several keys match the access token\'s kid.');
+  if (error instanceof errors.JOSEError) return invalidToken('malformed_token', 'The access token is malformed.');
   return error;
 }

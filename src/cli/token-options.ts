@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
+import { decodeJwt } from 'jose';
 import type { MintOptions } from '../auth/dev-issuer.js';
 
 export const USAGE = `Usage: npm run token -- [options]
 
-Prints an access token signed by the embedded dev issuer, shaped like an
-Authgear access token. Only the token goes to stdout, so this works:
+Prints a credential signed by the embedded dev issuer, shaped like
+Authgear's. Only the credential goes to stdout, so this works:
   TOKEN=$(npm run -s token -- --sub alice --verified)
 
-Options:
+A user access token (the default):
   --sub <id>          user ID, the token's sub                    (default: dev-user)
   --role <key>        Authgear role key; repeat for several roles (default: none)
   --verified          the user has a verified email or phone (is_verified)
@@ -15,8 +16,21 @@ Options:
   --no-reauth         the user cannot re-authenticate in place (can_reauthenticate: false;
                       already false for anonymous users)
   --auth-age <time>   time since the user last signed in (auth_time)  (default: 0s)
-  --ttl <time>        lifetime of the token                            (default: 30m)
+  --ttl <time>        lifetime of the token                (default: 30m; services 1h; sessions 1d)
   --client-id <id>    the token's client_id   (default: first AUTHGEAR_CLIENT_ID or dev-client)
+
+A machine-to-machine token (client credentials), for a backend:
+  --service <id>      the M2M app's client ID: sub client_id_<id>, aud the dev API resource
+  --scope <scope>     a granted scope, e.g. notes:read; repeat for several
+
+A dev session cookie, for forward authentication (nginx -> /_resolver/resolve):
+  --session           prints app_session=<value> for the user flags above; send it as a Cookie
+
+Dev issuer controls (the server must be running; seen by its resolver at once):
+  --revoke-session <cookie or session id>
+  --disable-user <id>     refuse every session and token of this user
+  --enable-user <id>
+
   -h, --help          show this help
 
 Times: 45 or 45s (seconds), 10m, 1h, 2d.
@@ -34,7 +48,16 @@ export function parseDuration(flag: string, value: string): number {
   return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
 }
 
-export type TokenCommand = { help: true } | { help: false; mint: MintOptions };
+export type ControlAction = 'revoke-session' | 'disable-user' | 'enable-user';
+
+export type TokenCommand =
+  | { kind: 'help' }
+  | { kind: 'user'; mint: MintOptions }
+  | { kind: 'session'; mint: MintOptions }
+  | { kind: 'service'; clientId: string; scopes: string[]; ttlSeconds: number }
+  | { kind: 'control'; action: ControlAction; id: string };
+
+const KEY = /^[A-Za-z0-9_.:-]+$/;
 
 export function parseTokenArgs(argv: readonly string[], defaultClientId: string | undefined): TokenCommand {
   let values;
@@ -52,35 +75,73 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
         'auth-age': { type: 'string' },
         ttl: { type: 'string' },
         'client-id': { type: 'string' },
+        service: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        session: { type: 'boolean' },
+        'revoke-session': { type: 'string' },
+        'disable-user': { type: 'string' },
+        'enable-user': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help) return { help: true };
+  if (values.help) return { kind: 'help' };
+
+  const controls = (['revoke-session', 'disable-user', 'enable-user'] as const).filter((action) => values[action] !== undefined);
+  const modes = [...controls.map((action) => `--${action}`), ...(values.service === undefined ? [] : ['--service']), ...(values.session ? ['--session'] : [])];
+  if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(', ')}`);
+  const [control] = controls;
+  if (control !== undefined) return { kind: 'control', action: control, id: controlTarget(control, values[control] ?? '') };
+
+  const ttl = (fallback: string) => {
+    const seconds = parseDuration('--ttl', values.ttl ?? fallback);
+    if (seconds === 0) throw new UsageError('--ttl must be longer than 0s');
+    return seconds;
+  };
+
+  if (values.service !== undefined) {
+    if (!KEY.test(values.service)) throw new UsageError('--service takes a client ID such as reporting (letters, digits, _ . : -)');
+    const scopes = values.scope ?? [];
+    if (scopes.some((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
+      throw new UsageError('--scope takes one scope token such as notes:read (no spaces or quotes)');
+    }
+    return { kind: 'service', clientId: values.service, scopes, ttlSeconds: ttl('1h') };
+  }
+  if (values.scope !== undefined) throw new UsageError('--scope is for --service tokens: user tokens carry no scopes');
 
   const sub = values.sub ?? 'dev-user';
   if (sub.trim() === '') throw new UsageError('--sub must not be empty');
   const roles = values.role ?? [];
-  if (roles.some((role) => !/^[A-Za-z0-9_.:-]+$/.test(role))) {
+  if (roles.some((role) => !KEY.test(role))) {
     throw new UsageError('--role takes a role key such as admin or editor (letters, digits, _ . : -)');
   }
-  const ttlSeconds = parseDuration('--ttl', values.ttl ?? '30m');
-  if (ttlSeconds === 0) throw new UsageError('--ttl must be longer than 0s');
   const anonymous = values.anonymous ?? false;
   const clientId = values['client-id'] ?? defaultClientId;
-  return {
-    help: false,
-    mint: {
-      sub,
-      roles,
-      verified: values.verified ?? false,
-      anonymous,
-      canReauthenticate: !anonymous && !values['no-reauth'],
-      authAgeSeconds: parseDuration('--auth-age', values['auth-age'] ?? '0s'),
-      ttlSeconds,
-      ...(clientId === undefined ? {} : { clientId }),
-    },
+  const mint: MintOptions = {
+    sub,
+    roles,
+    verified: values.verified ?? false,
+    anonymous,
+    canReauthenticate: !anonymous && !values['no-reauth'],
+    authAgeSeconds: parseDuration('--auth-age', values['auth-age'] ?? '0s'),
+    ttlSeconds: ttl(values.session ? '1d' : '30m'),
+    ...(clientId === undefined ? {} : { clientId }),
   };
+  return values.session ? { kind: 'session', mint } : { kind: 'user', mint };
+}
+
+/** A session is named by its id, or by the cookie printed by --session (which carries it). */
+function controlTarget(action: ControlAction, value: string): string {
+  const raw = value.trim().replace(/^app_session=/, '');
+  if (raw === '') throw new UsageError(`--${action} needs a value`);
+  if (action !== 'revoke-session' || !raw.includes('.')) return raw;
+  try {
+    const sid = decodeJwt(raw)['sid'];
+    if (typeof sid === 'string') return sid;
+  } catch {
+    // not a cookie printed by --session; reported below
+  }
+  throw new UsageError('--revoke-session takes a session id or a cookie printed by --session');
 }

@@ -28,7 +28,7 @@ export type Query = {
   allNotes: Array<Note>;
   /** Public facts about this API, including where its access tokens come from. */
   serverInfo: ServerInfo;
-  /** The signed-in user. Guests get UNAUTHENTICATED. */
+  /** The caller: a signed-in user or a service. Guests get UNAUTHENTICATED. */
   me: Viewer;
 };
 
@@ -97,22 +97,31 @@ export type ServerInfo = {
   reauthMaxAgeSeconds: Scalars['Int']['output'];
 };
 
+export type ViewerKind =
+  /** A person signed in with Authgear (anonymous users included). */
+  | 'USER'
+  /** A backend calling with a machine-to-machine (client-credentials) token. */
+  | 'SERVICE';
+
 /**
- * The user whose access token came with the request. Authgear anonymous users
- * are viewers too (isAnonymous: true); requests without a token are guests and
- * have no viewer.
+ * Who sent the request. Authgear anonymous users are viewers too
+ * (isAnonymous: true); requests without a credential are guests and have no
+ * viewer. A service has no roles and false user flags.
  */
 export type Viewer = {
   __typename?: 'Viewer';
-  /** The Authgear user ID (the token's sub). */
+  kind: ViewerKind;
+  /** The Authgear user ID (the token's sub), or a service's client ID. */
   id: Scalars['ID']['output'];
-  /** Effective Authgear role keys, direct and through groups. */
+  /** Effective Authgear role keys, direct and through groups. Empty for services. */
   roles: Array<Scalars['String']['output']>;
+  /** Scopes granted to a service. Always empty for users. */
+  scopes: Array<Scalars['String']['output']>;
   /** The user has at least one verified identity (email, phone, ...). */
   isVerified: Scalars['Boolean']['output'];
   /** The user signed in anonymously and has not promoted the account yet. */
   isAnonymous: Scalars['Boolean']['output'];
-  /** When the user last signed in or re-authenticated (auth_time); null for tokens without it. */
+  /** When the user last signed in or re-authenticated (auth_time); null for services and tokens without it. */
   authenticatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
@@ -200,6 +209,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ServerInfo: ResolverTypeWrapper<ServerInfo>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ViewerKind: ViewerKind;
   Viewer: ResolverTypeWrapper<ViewerModel>;
 };
 
@@ -255,8 +265,10 @@ export type ServerInfoResolvers<ContextType = Context, ParentType extends Resolv
 };
 
 export type ViewerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  kind?: Resolver<ResolversTypes['ViewerKind'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   isVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   isAnonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   authenticatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
-import { readBearerToken } from '../auth/bearer.js';
-import type { DevIssuer } from '../auth/dev-issuer.js';
+import type { Credentials } from '../auth/credentials.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
 import type { Config } from '../config.js';
@@ -13,6 +12,7 @@ import type { NoteRepository } from '../db/notes.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
 import { HttpError, readBody } from './body.js';
+import type { ClientAddresses } from './client-address.js';
 import { applyCors } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
@@ -22,10 +22,18 @@ export type AppDeps = Readonly<{
   config: Config;
   apollo: ApolloServer<Context>;
   verifier: Verifier;
+  credentials: Credentials;
+  clientAddresses: ClientAddresses;
   database: Database;
   notes: NoteRepository;
-  devIssuer: DevIssuer | null;
+  /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
+  dev: DevRoutes | null;
   logger: Logger;
+}>;
+
+export type DevRoutes = Readonly<{
+  /** Answers the request and returns true when the path is one of its own. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, fromLoopback: boolean): Promise<boolean>;
 }>;
 
 /** One request as the app sees it, and what its log line reports. */
@@ -37,6 +45,10 @@ type Exchange = {
   readonly path: string;
   readonly search: string;
   readonly requestId: string;
+  /** The TCP peer is a trusted proxy: its x-authgear-* and X-Forwarded-For headers count. */
+  readonly trustedPeer: boolean;
+  /** Who the client is, behind any trusted proxies: what logs and limits use. */
+  readonly clientAddress: string;
   operationName?: string;
   viewerId?: string;
   authFailure?: AuthError;
@@ -49,13 +61,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, notes, devIssuer, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, notes, dev, logger } = deps;
 
-  /** Absent header: a guest. Valid token: its viewer. Anything else: a 400/401/503 for the whole request. */
+  /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
   async function contextFor(exchange: Exchange): Promise<Context> {
     try {
-      const token = readBearerToken(exchange.headers.authorization);
-      const viewer = token === null ? null : await verifier.verify(token);
+      const { headers, trustedPeer } = exchange;
+      const viewer = await credentials.viewerFor({ ...headers, headers: headers.map, trustedPeer });
       if (viewer !== null) exchange.viewerId = viewer.id;
       return { viewer, notes, requestId: exchange.requestId };
     } catch (error) {
@@ -87,7 +99,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
       if (applyCors(config.http.cors, method, headers.map, res)) return;
-      if (devIssuer !== null && method === 'GET' && !isLoopbackAddress(req.socket.remoteAddress) && headers.map.get('accept')?.includes('text/html')) {
+      if (dev !== null && method === 'GET' && !isLoopbackAddress(exchange.clientAddress) && headers.map.get('accept')?.includes('text/html')) {
         // The development Sandbox page carries an admin dev token: only for this machine's browser.
         sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
         return;
@@ -104,8 +116,8 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         const readiness = await checkReadiness(deps);
         return sendJson(res, readiness.ready ? 200 : 503, readiness);
       }
-      if (devIssuer?.handle(req, res, path)) return;
     }
+    if (dev !== null && (await dev.handle(req, res, path, isLoopbackAddress(exchange.clientAddress)))) return;
     sendError(res, 404, 'NOT_FOUND', `Nothing at ${method} ${path}. The GraphQL endpoint is /graphql.`);
   }
 
@@ -131,6 +143,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const queryAt = url.indexOf('?');
     const headers = readHeaders(req);
     const forwardedId = headers.map.get('x-request-id');
+    const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
     const exchange: Exchange = {
       req,
       res,
@@ -139,6 +152,8 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       path: queryAt === -1 ? url : url.slice(0, queryAt),
       search: queryAt === -1 ? '' : url.slice(queryAt),
       requestId: forwardedId !== undefined && REQUEST_ID.test(forwardedId) ? forwardedId : randomUUID(),
+      trustedPeer,
+      clientAddress,
     };
     res.setHeader('x-request-id', exchange.requestId);
     route(exchange)
@@ -168,8 +183,10 @@ function logRequest(logger: Logger, exchange: Exchange, durationMs: number): voi
     durationMs: Math.round(durationMs * 100) / 100,
     operationName: exchange.operationName,
     viewerId: exchange.viewerId,
-    ...(failure ? { authFailure: failure.failure, authReason: failure.description } : {}),
+    clientAddress: exchange.clientAddress,
+    ...(failure ? { authFailure: failure.failure, authReason: failure.reason, authDetail: failure.description } : {}),
   };
   if (failure?.failure === 'provider_unavailable') logger.warn(line, 'request: auth provider unavailable');
+  else if (failure?.failure === 'bad_forwarded_headers') logger.warn(line, 'request: x-authgear-* headers refused (check the proxy and TRUSTED_PROXIES)');
   else logger.info(line, 'request');
 }

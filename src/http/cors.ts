@@ -9,9 +9,12 @@ export function isAllowedOrigin(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * CORS for /graphql from an allowlist. Tokens travel in the Authorization
- * header, never in cookies, so credentials are not allowed cross-origin.
- * Returns true when it answered a preflight request itself.
+ * CORS for /graphql from an allowlist. Allowlisted origins may send
+ * credentials, because a web app behind forward authentication signs in
+ * with Authgear's session cookie; `*` never may (browsers refuse the pair,
+ * and any site could then ride a user's cookie). Cookie-carrying "simple"
+ * requests are stopped by Apollo's CSRF prevention. Returns true when it
+ * answered a preflight request itself.
  */
 export function applyCors(policy: CorsPolicy, method: string, headers: HeaderMap, res: ServerResponse): boolean {
   const origin = headers.get('origin');
@@ -19,6 +22,7 @@ export function applyCors(policy: CorsPolicy, method: string, headers: HeaderMap
   if (origin !== undefined && !policy.anyOrigin) res.setHeader('vary', 'Origin');
   if (allowed) {
     res.setHeader('access-control-allow-origin', policy.anyOrigin ? '*' : origin);
+    if (!policy.anyOrigin) res.setHeader('access-control-allow-credentials', 'true');
     res.setHeader('access-control-expose-headers', 'x-request-id, www-authenticate, retry-after');
   }
   if (method !== 'OPTIONS') return false;

@@ -5,13 +5,13 @@ import type { Context } from '../context.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
 import {
-  ADMIN_ROLE,
   canReadNote,
-  hasRole,
   isAuthenticated,
   isRegistered,
   isVerified,
   ownsNote,
+  readsEveryonesNotes,
+  readsNotes,
   reauthenticatedWithin,
 } from './rules.js';
 
@@ -25,11 +25,12 @@ type Rule = IRule | ReturnType<typeof chain>;
 export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   const Query: Record<keyof QueryResolvers, Rule> = {
     serverInfo: allow, //                  public: clients discover the issuer here
-    me: isAuthenticated, //                any token holder, Authgear anonymous users included
-    myNotes: isRegistered, //              anonymous users have no notes to keep
-    note: isAuthenticated, //              resolver scopes the read to the owner (admins: anyone); others' notes -> null
-    allNotes: hasRole(ADMIN_ROLE), //      the moderation view
+    me: isAuthenticated, //                any user (anonymous ones included) or service
+    myNotes: isRegistered, //              anonymous users have no notes to keep; services own none
+    note: readsNotes, //                   users: scoped to the owner (admins: anyone), others' notes -> null; services: scope notes:read
+    allNotes: readsEveryonesNotes, //      the moderation view: role admin, or a reporting service with scope notes:read
   };
+  // Every mutation needs a signed-in user: services read, they never write.
   const Mutation: Record<keyof MutationResolvers, Rule> = {
     createNote: isVerified, //             a verified identity stands behind every note
     updateNote: ownsNote, //               someone else's note -> NOT_FOUND, same as a missing one
@@ -41,7 +42,7 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
     Mutation,
     Viewer: allow, //                      reachable only through `me`, already guarded
     ServerInfo: allow, //                  public
-    Note: canReadNote, //                  owner or admin, whatever resolver returned it
+    Note: canReadNote, //                  owner, admin or a service with notes:read, whatever resolver returned it
   };
 }
 

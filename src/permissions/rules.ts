@@ -1,6 +1,6 @@
 import { rule, type IRule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Viewer } from '../auth/viewer.js';
+import type { ServiceViewer, UserViewer, Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import type { NoteRecord, NoteScope } from '../db/notes.js';
 import { forbidden, notFound, reauthenticationRequired, unauthenticated } from '../errors.js';
@@ -8,99 +8,151 @@ import { forbidden, notFound, reauthenticationRequired, unauthenticated } from '
 /**
  * The building blocks of the permissions map. Every rule answers a guest
  * with UNAUTHENTICATED, so a client learns to sign in before it learns
- * anything else. Rules that read only the viewer are cached per request
- * ('contextual'): a list of notes evaluates each of them once.
+ * anything else. User rules refuse services (machine-to-machine tokens) and
+ * scope rules refuse users, each with FORBIDDEN and a message that says
+ * which kind of caller is needed. Rules that read only the viewer are cached
+ * per request ('contextual'): a list of notes evaluates each of them once.
  */
 
-type ViewerCheck = (viewer: Viewer) => true | Error;
+type Check<V extends Viewer> = (viewer: V) => true | Error;
 
-function viewerRule(name: string, check: ViewerCheck): IRule {
+function viewerRule(name: string, check: Check<Viewer>): IRule {
   return rule(name, { cache: 'contextual' })((_parent, _args, ctx: Context) =>
     ctx.viewer === null ? unauthenticated() : check(ctx.viewer),
   );
 }
 
+const userNeeded = () =>
+  forbidden('This needs a signed-in user: a service (machine-to-machine) token cannot do it.');
+
+const userOnly =
+  (check: Check<UserViewer>): Check<Viewer> =>
+  (viewer) =>
+    viewer.kind === 'user' ? check(viewer) : userNeeded();
+
+const serviceOnly =
+  (check: Check<ServiceViewer>, needed: string): Check<Viewer> =>
+  (viewer) =>
+    viewer.kind === 'service' ? check(viewer) : forbidden(`This needs a service token with ${needed}; user tokens carry no scopes.`);
+
+// Factories hand out one rule per argument: shield refuses two rules with
+// one name, and the contextual cache is keyed by that name.
+const memo = new Map<string, IRule>();
+function memoized(name: string, check: () => Check<Viewer>): IRule {
+  let cached = memo.get(name);
+  if (cached === undefined) {
+    cached = viewerRule(name, check());
+    memo.set(name, cached);
+  }
+  return cached;
+}
+
 export const isAuthenticated = viewerRule('isAuthenticated', () => true);
 
-export const isRegistered = viewerRule('isRegistered', (viewer) =>
-  viewer.isAnonymous
-    ? forbidden('Anonymous users cannot do this: promote the account (sign up with an email, phone or social login) first.')
-    : true,
+/** Any signed-in user (anonymous ones included), never a service. */
+export const isUser = viewerRule('isUser', userOnly(() => true));
+
+export const isRegistered = viewerRule(
+  'isRegistered',
+  userOnly((user) =>
+    user.isAnonymous
+      ? forbidden('Anonymous users cannot do this: promote the account (sign up with an email, phone or social login) first.')
+      : true,
+  ),
 );
 
-export const isVerified = viewerRule('isVerified', (viewer) =>
-  viewer.isVerified ? true : forbidden('Verify an email address or phone number of this account first.'),
+export const isVerified = viewerRule(
+  'isVerified',
+  userOnly((user) => (user.isVerified ? true : forbidden('Verify an email address or phone number of this account first.'))),
 );
 
 /** The Authgear role key that sees every user's notes. */
 export const ADMIN_ROLE = 'admin';
 
-export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes(ADMIN_ROLE);
+/** The scope a service needs to read every user's notes. */
+export const NOTES_READ_SCOPE = 'notes:read';
 
-// Factories hand out one rule per argument: shield refuses two rules with
-// one name, and the contextual cache is keyed by that name.
-const memo = new Map<string, IRule>();
-function memoized(name: string, make: () => IRule): IRule {
-  let cached = memo.get(name);
-  if (cached === undefined) {
-    cached = make();
-    memo.set(name, cached);
-  }
-  return cached;
-}
+const roleCheck = (roles: readonly string[]): Check<UserViewer> => {
+  const list = roles.join(' or ');
+  return (user) => (roles.some((role) => user.roles.includes(role)) ? true : forbidden(`This needs the Authgear role ${list}.`));
+};
+
+const scopeCheck = (mode: 'all' | 'any', scopes: readonly string[]): Check<ServiceViewer> => {
+  const list = scopes.join(mode === 'all' ? ' and ' : ' or ');
+  const granted = (service: ServiceViewer) =>
+    mode === 'all' ? scopes.every((s) => service.scopes.includes(s)) : scopes.some((s) => service.scopes.includes(s));
+  return (service) => (granted(service) ? true : forbidden(`This needs a service token with scope ${list}.`));
+};
 
 export function hasRole(role: string): IRule {
   return hasAnyRole(role);
 }
 
 export function hasAnyRole(...roles: string[]): IRule {
-  const name = `hasAnyRole(${roles.join(',')})`;
-  const list = roles.join(' or ');
-  return memoized(name, () =>
-    viewerRule(name, (viewer) =>
-      roles.some((role) => viewer.roles.includes(role)) ? true : forbidden(`This needs the Authgear role ${list}.`),
-    ),
-  );
+  return memoized(`hasAnyRole(${roles.join(',')})`, () => userOnly(roleCheck(roles)));
+}
+
+/** A service whose token grants every one of `scopes`. */
+export function hasScope(...scopes: string[]): IRule {
+  return memoized(`hasScope(${scopes.join(',')})`, () => serviceOnly(scopeCheck('all', scopes), `scope ${scopes.join(' and ')}`));
+}
+
+/** A service whose token grants at least one of `scopes`. */
+export function hasAnyScope(...scopes: string[]): IRule {
+  return memoized(`hasAnyScope(${scopes.join(',')})`, () => serviceOnly(scopeCheck('any', scopes), `scope ${scopes.join(' or ')}`));
 }
 
 export function reauthenticatedWithin(seconds: number): IRule {
-  const name = `reauthenticatedWithin(${seconds})`;
-  return memoized(name, () =>
-    viewerRule(name, (viewer) => {
-      const at = viewer.authenticatedAt;
-      return at !== null && Date.now() - at.getTime() <= seconds * 1000
-        ? true
-        : reauthenticationRequired(seconds, viewer.canReauthenticate);
+  return memoized(`reauthenticatedWithin(${seconds})`, () =>
+    userOnly((user) => {
+      const at = user.authenticatedAt;
+      return at !== null && Date.now() - at.getTime() <= seconds * 1000 ? true : reauthenticationRequired(seconds, user.canReauthenticate);
     }),
   );
 }
 
+/** Role admin, or a service with scope notes:read: the only callers that see every user's notes. */
+const seesEveryonesNotes = (viewer: Viewer): boolean =>
+  viewer.kind === 'user' ? viewer.roles.includes(ADMIN_ROLE) : viewer.scopes.includes(NOTES_READ_SCOPE);
+
+export const readsEveryonesNotes = viewerRule('readsEveryonesNotes', (viewer) =>
+  seesEveryonesNotes(viewer) ? true : forbidden(`This needs the Authgear role ${ADMIN_ROLE}, or a service token with scope ${NOTES_READ_SCOPE}.`),
+);
+
+/** Users read notes within their scope (their own; admins: all); services need notes:read. */
+export const readsNotes = viewerRule(
+  'readsNotes',
+  (viewer) => viewer.kind === 'user' || seesEveryonesNotes(viewer) || forbidden(`This needs a service token with scope ${NOTES_READ_SCOPE}.`),
+);
+
 /** For mutations taking a note `id`: someone else's note looks exactly like a missing one. */
 export const ownsNote = rule('ownsNote')(async (_parent, args: { id: string }, ctx: Context) => {
-  if (ctx.viewer === null) return unauthenticated();
+  const { viewer } = ctx;
+  if (viewer === null) return unauthenticated();
+  if (viewer.kind !== 'user') return userNeeded();
   let ownerId: string | null;
   try {
     ownerId = await ctx.notes.ownerOf(args.id);
   } catch (error) {
     // Returned, not thrown: shield turns a thrown error into a denial, and a
-    // database outage must read as INTERNAL_SERVER_ERROR, not FORBIDDEN.
+    // database outage must not read as FORBIDDEN.
     return error as Error;
   }
-  return ownerId === ctx.viewer.id ? true : notFound(`You have no note with id ${JSON.stringify(args.id)}.`);
+  return ownerId === viewer.id ? true : notFound(`You have no note with id ${JSON.stringify(args.id)}.`);
 });
 
 /**
- * On the Note type itself: a note reaches a response only for its owner or
- * an admin, whichever resolver produced it.
+ * On the Note type itself: a note reaches a response only for its owner, an
+ * admin or a service with notes:read, whichever resolver produced it.
  */
 export const canReadNote = rule('canReadNote')((note: NoteRecord, _args, ctx: Context, info: GraphQLResolveInfo) => {
-  if (ctx.viewer === null) return unauthenticated();
-  return note.ownerId === ctx.viewer.id || isAdmin(ctx.viewer)
-    ? true
-    : forbidden(`Note.${info.fieldName} belongs to another user.`);
+  const { viewer } = ctx;
+  if (viewer === null) return unauthenticated();
+  if ((viewer.kind === 'user' && note.ownerId === viewer.id) || seesEveryonesNotes(viewer)) return true;
+  return forbidden(`Note.${info.fieldName} belongs to another user.`);
 });
 
 /** The only place a viewer is granted every user's notes. */
 export function noteScopeFor(viewer: Viewer): NoteScope {
-  return isAdmin(viewer) ? 'everyone' : { ownerId: viewer.id };
+  return seesEveryonesNotes(viewer) ? 'everyone' : { ownerId: viewer.id };
 }

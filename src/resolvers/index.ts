@@ -2,12 +2,13 @@ import type { Resolvers, ServerInfo } from '../generated/graphql.js';
 import { noteMutations, noteQueries } from './notes.js';
 import { DateTime } from './scalars.js';
 import { serverInfoQueries } from './server-info.js';
-import { viewerQueries } from './viewer.js';
+import { Viewer, viewerQueries } from './viewer.js';
 
 export function createResolvers(serverInfo: ServerInfo): Resolvers {
   return {
     DateTime,
     Query: { ...serverInfoQueries(serverInfo), ...viewerQueries, ...noteQueries },
     Mutation: noteMutations,
+    Viewer,
   };
 }

@@ -1,0 +1,44 @@
+import type { HeaderMap } from '@apollo/server';
+import { readBearerToken } from './bearer.js';
+import { badForwardedHeaders } from './errors.js';
+import { viewerFromResolverHeaders } from './forwarded.js';
+import type { Verifier } from './verifier.js';
+import type { Viewer } from './viewer.js';
+
+/** What a request (or a WebSocket upgrade) offers to authenticate with. */
+export type Offered = Readonly<{
+  headers: HeaderMap;
+  /** Each Authorization header of the request. */
+  authorization: readonly string[];
+  /** The name of each x-authgear-* header, once per occurrence. */
+  authgear: readonly string[];
+  /** The TCP peer is one of TRUSTED_PROXIES. */
+  trustedPeer: boolean;
+  /** A WebSocket's connection_init Authorization; it comes before the upgrade request's own header. */
+  initAuthorization?: string;
+}>;
+
+export type Credentials = Readonly<{
+  /** A guest (null), a viewer, or an AuthError: never a guest for a credential that was refused. */
+  viewerFor(offered: Offered): Promise<Viewer | null>;
+}>;
+
+/**
+ * The one place that decides which credential of a request counts, in
+ * DESIGN 11's order: the resolver's headers from a trusted proxy, else the
+ * Bearer token. Both end in the same frozen Viewer.
+ */
+export function createCredentials(verifier: Verifier): Credentials {
+  return {
+    async viewerFor({ headers, authorization, authgear, trustedPeer, initAuthorization }) {
+      if (authgear.length > 0) {
+        if (!trustedPeer) {
+          throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
+        }
+        return viewerFromResolverHeaders(headers, authgear);
+      }
+      const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
+      return token === null ? null : verifier.verify(token);
+    },
+  };
+}
