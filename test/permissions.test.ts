@@ -14,16 +14,29 @@ import { codes, execute, show, type GraphQLResponse } from './helpers/graphql.js
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
-type Persona = 'guest' | 'anonymous' | 'unverified' | 'owner' | 'other' | 'admin';
-const PERSONAS: Persona[] = ['guest', 'anonymous', 'unverified', 'owner', 'other', 'admin'];
+type User = 'anonymous' | 'unverified' | 'owner' | 'other' | 'admin';
+type Service = 'reader' | 'service';
+type Persona = 'guest' | User | Service;
+const PERSONAS: Persona[] = ['guest', 'anonymous', 'unverified', 'owner', 'other', 'admin', 'reader', 'service'];
 
-const MINT: Record<Exclude<Persona, 'guest'>, Partial<MintOptions>> = {
+const MINT: Record<User, Partial<MintOptions>> = {
   anonymous: { sub: 'anon-1', anonymous: true },
   unverified: { sub: 'unverified-1' },
   owner: { sub: 'owner-1', verified: true },
   other: { sub: 'other-1', verified: true },
   admin: { sub: 'admin-1', verified: true, roles: ['admin'] },
 };
+/** Machine-to-machine tokens: a reporting job with notes:read, and a service granted nothing. */
+const SERVICES: Record<Service, string[]> = { reader: ['notes:read'], service: [] };
+
+/**
+ * How a user's credential reaches the API: a JWT it verifies, or the
+ * headers of Authgear's resolver from a trusted proxy (DESIGN 11). Both must
+ * answer the whole table identically; services only ever send JWTs.
+ */
+type Mode = 'jwt' | 'resolver';
+
+const API_RESOURCE = 'https://api.example.com';
 
 let issuer: TestIssuer;
 let server: TestServer;
@@ -33,7 +46,23 @@ let othersNote: string;
 
 const NOTE_FIELDS = 'id title body ownerId createdAt updatedAt';
 
-async function as(persona: Persona, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> {
+/** What Authgear's resolver answers for a persona's session. */
+function resolverHeaders(options: Partial<MintOptions>): Record<string, string> {
+  const roles = options.roles ?? [];
+  return {
+    'x-authgear-session-valid': 'true',
+    'x-authgear-user-id': options.sub ?? 'user-1',
+    'x-authgear-user-verified': String(options.verified ?? false),
+    'x-authgear-user-anonymous': String(options.anonymous ?? false),
+    'x-authgear-user-can-reauthenticate': String(options.canReauthenticate ?? !(options.anonymous ?? false)),
+    ...(roles.length > 0 ? { 'x-authgear-user-roles': roles.join(',') } : {}),
+    'x-authgear-session-amr': 'pwd',
+    'x-authgear-session-authenticated-at': String(Math.floor(Date.now() / 1000) - (options.authAgeSeconds ?? 0)),
+  };
+}
+
+async function as(persona: Persona, query: string, variables?: Record<string, unknown>, mode: Mode = 'jwt'): Promise<GraphQLResponse> {
+  if (mode === 'resolver' && persona in MINT) return execute(server.url, query, { variables, headers: resolverHeaders(MINT[persona as User]) });
   const token = tokens[persona];
   return execute(server.url, query, { variables, ...(token === undefined ? {} : { token }) });
 }
@@ -57,9 +86,14 @@ async function createNote(persona: Persona, title: string): Promise<string> {
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  server = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, REAUTH_MAX_AGE: '300' } });
+  server = await startServer({
+    env: { AUTHGEAR_ENDPOINT: issuer.url, AUTHGEAR_API_RESOURCE: API_RESOURCE, REAUTH_MAX_AGE: '300', TRUSTED_PROXIES: '127.0.0.1' },
+  });
   tokens.guest = undefined;
   for (const [persona, options] of Object.entries(MINT)) tokens[persona as Persona] = await issuer.mint(options);
+  for (const [persona, scopes] of Object.entries(SERVICES)) {
+    tokens[persona as Persona] = await issuer.issuer.mintService({ clientId: `${persona}-job`, scopes, audience: API_RESOURCE });
+  }
   ownersNote = await createNote('owner', "owner's note");
   othersNote = await createNote('other', "other's note");
 });
@@ -99,39 +133,75 @@ describe('every root field has an explicit rule', () => {
   });
 });
 
-describe('the permissions table, persona by persona', () => {
-  const table: [string, () => [string, Record<string, unknown>?], Record<Persona, string>][] = [
-    ['serverInfo', () => ['{ serverInfo { name } }'], { guest: 'ok', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' }],
-    ['me', () => ['{ me { id } }'], { guest: 'UNAUTHENTICATED', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' }],
+describe.each(['jwt', 'resolver'] as const)('the permissions table, persona by persona (users by %s)', (mode) => {
+  type Operation = () => Promise<[string, Record<string, unknown>?]> | [string, Record<string, unknown>?];
+  const table: [string, Operation, Record<Persona, string>][] = [
+    [
+      'serverInfo',
+      () => ['{ serverInfo { name } }'],
+      { guest: 'ok', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'ok', service: 'ok' },
+    ],
+    [
+      'me',
+      () => ['{ me { id } }'],
+      { guest: 'UNAUTHENTICATED', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'ok', service: 'ok' },
+    ],
     [
       'myNotes',
       () => ['{ myNotes { id } }'],
-      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' },
+      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'FORBIDDEN', service: 'FORBIDDEN' },
     ],
     [
       'note',
       () => ['query($id: ID!) { note(id: $id) { id } }', { id: ownersNote }],
-      { guest: 'UNAUTHENTICATED', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' },
+      { guest: 'UNAUTHENTICATED', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'ok', service: 'FORBIDDEN' },
     ],
     [
       'allNotes',
       () => ['{ allNotes { id } }'],
-      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'FORBIDDEN', owner: 'FORBIDDEN', other: 'FORBIDDEN', admin: 'ok' },
+      {
+        guest: 'UNAUTHENTICATED',
+        anonymous: 'FORBIDDEN',
+        unverified: 'FORBIDDEN',
+        owner: 'FORBIDDEN',
+        other: 'FORBIDDEN',
+        admin: 'ok',
+        reader: 'ok',
+        service: 'FORBIDDEN',
+      },
     ],
     [
       'createNote',
       () => ['mutation { createNote(input: { title: "t", body: "b" }) { id } }'],
-      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'FORBIDDEN', owner: 'ok', other: 'ok', admin: 'ok' },
+      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'FORBIDDEN', owner: 'ok', other: 'ok', admin: 'ok', reader: 'FORBIDDEN', service: 'FORBIDDEN' },
     ],
     [
       'updateNote',
       () => ['mutation($id: ID!) { updateNote(id: $id, input: { body: "changed" }) { id } }', { id: ownersNote }],
-      { guest: 'UNAUTHENTICATED', anonymous: 'NOT_FOUND', unverified: 'NOT_FOUND', owner: 'ok', other: 'NOT_FOUND', admin: 'NOT_FOUND' },
+      {
+        guest: 'UNAUTHENTICATED',
+        anonymous: 'NOT_FOUND',
+        unverified: 'NOT_FOUND',
+        owner: 'ok',
+        other: 'NOT_FOUND',
+        admin: 'NOT_FOUND',
+        reader: 'FORBIDDEN',
+        service: 'FORBIDDEN',
+      },
     ],
     [
-      'deleteNote (of a note that is not theirs)',
-      () => ['mutation($id: ID!) { deleteNote(id: $id) }', { id: othersNote }],
-      { guest: 'UNAUTHENTICATED', anonymous: 'NOT_FOUND', unverified: 'NOT_FOUND', owner: 'NOT_FOUND', other: 'ok', admin: 'NOT_FOUND' },
+      "deleteNote (of other's note)",
+      async () => ['mutation($id: ID!) { deleteNote(id: $id) }', { id: await createNote('other', 'to delete') }],
+      {
+        guest: 'UNAUTHENTICATED',
+        anonymous: 'NOT_FOUND',
+        unverified: 'NOT_FOUND',
+        owner: 'NOT_FOUND',
+        other: 'ok',
+        admin: 'NOT_FOUND',
+        reader: 'FORBIDDEN',
+        service: 'FORBIDDEN',
+      },
     ],
   ];
 
@@ -139,12 +209,44 @@ describe('the permissions table, persona by persona', () => {
     it(`${field}: ${PERSONAS.map((p) => `${p} -> ${expected[p]}`).join(', ')}`, async () => {
       const actual = {} as Record<Persona, string>;
       for (const persona of PERSONAS) {
-        const [query, variables] = operation();
-        actual[persona] = outcome(await as(persona, query, variables));
+        const [query, variables] = await operation();
+        actual[persona] = outcome(await as(persona, query, variables, mode));
       }
       expect(actual).toEqual(expected);
     });
   }
+});
+
+describe('services (machine-to-machine tokens)', () => {
+  it('a service with notes:read reads every note; its me says SERVICE with its scopes and no user flags', async () => {
+    const all = await as('reader', '{ allNotes { id ownerId } }');
+    const owners = (all.body.data?.['allNotes'] as { ownerId: string }[]).map((n) => n.ownerId);
+    expect(owners).toEqual(expect.arrayContaining(['owner-1', 'other-1']));
+    const me = await as('reader', '{ me { kind id roles scopes isVerified isAnonymous authenticatedAt } }');
+    expect(me.body).toEqual({
+      data: { me: { kind: 'SERVICE', id: 'reader-job', roles: [], scopes: ['notes:read'], isVerified: false, isAnonymous: false, authenticatedAt: null } },
+    });
+  });
+
+  it('every mutation and myNotes refuse a service with FORBIDDEN saying a signed-in user is needed', async () => {
+    for (const query of ['{ myNotes { id } }', 'mutation { createNote(input: { title: "t", body: "b" }) { id } }']) {
+      const response = await as('reader', query);
+      expect(codes(response)).toEqual(['FORBIDDEN']);
+      expect(response.body.errors?.[0]?.message).toMatch(/signed-in user/);
+    }
+  });
+
+  it('a service without the scope is told which scope it needs', async () => {
+    const response = await as('service', '{ allNotes { id } }');
+    expect(response.body.errors?.[0]?.message).toMatch(/scope notes:read/);
+  });
+
+  it("a user's me says USER and has no scopes, whatever the token's scope claim says", async () => {
+    const token = await issuer.mint({ sub: 'scoped-user', claims: { scope: 'openid notes:read' } });
+    const me = await execute(server.url, '{ me { kind scopes } }', { token });
+    expect(me.body.data?.['me']).toEqual({ kind: 'USER', scopes: [] });
+    expect(codes(await execute(server.url, '{ allNotes { id } }', { token }))).toEqual(['FORBIDDEN']);
+  });
 });
 
 describe('what each persona sees', () => {
