@@ -7,6 +7,7 @@ import { createApollo } from './apollo.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
+import { createAvailability } from './db/availability.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
@@ -64,8 +65,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, deps.logDestination);
-  const database =
-    deps.database ?? (await openDatabase(config.database, (error) => logger.error({ err: error }, 'idle database connection failed')));
+  const availability = createAvailability(logger);
+  const database = deps.database ?? (await openDatabase(config.database, availability.lost));
   const closeDatabase = () => (deps.database ? Promise.resolve() : database.close());
 
   // The dev issuer's URL contains the port, known only once listening;
@@ -99,7 +100,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(database), devIssuer, logger });
+    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(availability.guard(database)), devIssuer, logger });
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(

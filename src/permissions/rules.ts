@@ -83,7 +83,8 @@ export const ownsNote = rule('ownsNote')(async (_parent, args: { id: string }, c
     ownerId = await ctx.notes.ownerOf(args.id);
   } catch (error) {
     // Returned, not thrown: shield turns a thrown error into a denial, and a
-    // database outage must read as INTERNAL_SERVER_ERROR, not FORBIDDEN.
+    // database outage must keep its own code (SERVICE_UNAVAILABLE, or
+    // INTERNAL_SERVER_ERROR when unexpected), not read as FORBIDDEN.
     return error as Error;
   }
   return ownerId === ctx.viewer.id ? true : notFound(`You have no note with id ${JSON.stringify(args.id)}.`);
