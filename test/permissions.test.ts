@@ -46,6 +46,13 @@ function outcome(response: GraphQLResponse): string {
   return code === undefined ? 'ok' : (code as string);
 }
 
+/** The nodes of a connection field's edges. */
+function nodes(response: GraphQLResponse, field: string): { id: string; ownerId: string }[] {
+  const connection = response.body.data?.[field] as { edges: { node: { id: string; ownerId: string } }[] } | undefined;
+  if (connection === undefined) throw new Error(show(response));
+  return connection.edges.map((edge) => edge.node);
+}
+
 async function createNote(persona: Persona, title: string): Promise<string> {
   const response = await as(persona, 'mutation($input: CreateNoteInput!) { createNote(input: $input) { id } }', {
     input: { title, body: `${title} body` },
@@ -105,7 +112,7 @@ describe('the permissions table, persona by persona', () => {
     ['me', () => ['{ me { id } }'], { guest: 'UNAUTHENTICATED', anonymous: 'ok', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' }],
     [
       'myNotes',
-      () => ['{ myNotes { id } }'],
+      () => ['{ myNotes { edges { node { id } } } }'],
       { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' },
     ],
     [
@@ -115,8 +122,18 @@ describe('the permissions table, persona by persona', () => {
     ],
     [
       'allNotes',
-      () => ['{ allNotes { id } }'],
+      () => ['{ allNotes { edges { node { id } } } }'],
       { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'FORBIDDEN', owner: 'FORBIDDEN', other: 'FORBIDDEN', admin: 'ok' },
+    ],
+    [
+      "allNotes(ownerId: the owner's id), even for the owner",
+      () => ['query($o: ID!) { allNotes(ownerId: $o) { edges { node { id } } } }', { o: 'owner-1' }],
+      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'FORBIDDEN', owner: 'FORBIDDEN', other: 'FORBIDDEN', admin: 'ok' },
+    ],
+    [
+      'myNotes pageInfo alone',
+      () => ['{ myNotes(first: 1) { pageInfo { hasNextPage endCursor } } }'],
+      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok' },
     ],
     [
       'createNote',
@@ -161,16 +178,21 @@ describe('what each persona sees', () => {
     expect((await as('other', query, { id: 'not-a-uuid' })).body).toEqual({ data: { note: null } });
   });
 
-  it('myNotes lists only your own notes, newest first; allNotes lists everyone\'s', async () => {
+  it("myNotes lists only your own notes, newest first; allNotes lists everyone's; allNotes(ownerId) one owner's", async () => {
     const newer = await createNote('owner', 'newer note');
-    const mine = await as('owner', '{ myNotes { id ownerId } }');
-    const ids = (mine.body.data?.['myNotes'] as { id: string; ownerId: string }[]).map((n) => n.id);
+    const mine = nodes(await as('owner', '{ myNotes(first: 100) { edges { node { id ownerId } } } }'), 'myNotes');
+    const ids = mine.map((n) => n.id);
     expect(ids.indexOf(newer)).toBeLessThan(ids.indexOf(ownersNote));
     expect(ids).not.toContain(othersNote);
-    expect((mine.body.data?.['myNotes'] as { ownerId: string }[]).every((n) => n.ownerId === 'owner-1')).toBe(true);
-    const all = await as('admin', '{ allNotes { id } }');
-    const allIds = (all.body.data?.['allNotes'] as { id: string }[]).map((n) => n.id);
-    expect(allIds).toEqual(expect.arrayContaining([ownersNote, newer]));
+    expect(mine.every((n) => n.ownerId === 'owner-1')).toBe(true);
+    const all = nodes(await as('admin', '{ allNotes(first: 100) { edges { node { id ownerId } } } }'), 'allNotes');
+    const theirs = await createNote('other', "other's newer note");
+    expect(all.map((n) => n.id)).toEqual(expect.arrayContaining([ownersNote, newer]));
+    expect(new Set(all.map((n) => n.ownerId)).size).toBeGreaterThan(1);
+    const query = 'query($o: ID!) { allNotes(ownerId: $o, first: 100) { edges { node { id ownerId } } } }';
+    const others = nodes(await as('admin', query, { o: 'other-1' }), 'allNotes');
+    expect(others.map((n) => n.id)).toContain(theirs);
+    expect(others.every((n) => n.ownerId === 'other-1')).toBe(true);
   });
 
   it('a denied nullable field is null and does not fail its siblings', async () => {
@@ -182,11 +204,11 @@ describe('what each persona sees', () => {
   });
 
   it('denial messages tell the client developer what to do', async () => {
-    const anonymous = await as('anonymous', '{ myNotes { id } }');
+    const anonymous = await as('anonymous', '{ myNotes { edges { node { id } } } }');
     expect(anonymous.body.errors?.[0]?.message).toMatch(/promote the account/);
     const unverified = await as('unverified', 'mutation { createNote(input: { title: "t", body: "b" }) { id } }');
     expect(unverified.body.errors?.[0]?.message).toMatch(/Verify an email address/);
-    const notAdmin = await as('owner', '{ allNotes { id } }');
+    const notAdmin = await as('owner', '{ allNotes { edges { node { id } } } }');
     expect(notAdmin.body.errors?.[0]?.message).toMatch(/role admin/);
   });
 
