@@ -135,8 +135,8 @@ describe('NODE_ENV=production defaults', () => {
     expect(me?.body).toEqual({ data: { me: { id: 'unlucky' } } });
     for (const response of responses) {
       expect(response.status, show(response)).toBe(200);
-      expect(response.body.errors, show(response)).toEqual([
-        { message: 'The database is unavailable right now; retry in a moment.', path: expect.any(Array), locations: expect.any(Array), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } },
+      expect(response.body.errors?.map(({ message, extensions }) => ({ message, extensions })), show(response)).toEqual([
+        { message: 'The database is unavailable right now; retry in a moment.', extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } },
       ]);
       expect(response.text).not.toMatch(/ECONNREFUSED|hunter2|10\.1\.2\.3/);
     }
