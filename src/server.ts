@@ -66,8 +66,11 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, deps.logDestination);
   const availability = createAvailability(logger);
-  const database = deps.database ?? (await openDatabase(config.database, availability.lost));
-  const closeDatabase = () => (deps.database ? Promise.resolve() : database.close());
+  const opened = deps.database ?? (await openDatabase(config.database, availability.lost));
+  const closeDatabase = () => (deps.database ? Promise.resolve() : opened.close());
+  // Requests (resolvers, rules, /readyz) see an outage as SERVICE_UNAVAILABLE;
+  // start-up (migrations) sees the driver's own error.
+  const database = availability.guard(opened);
 
   // The dev issuer's URL contains the port, known only once listening;
   // until the app is ready every request gets a 503.
@@ -75,7 +78,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is starting; retry in a moment.', { 'retry-after': '1' });
   const httpServer = createHttpServer((req, res) => app(req, res));
   try {
-    const applied = await migrate(database);
+    const applied = await migrate(opened);
     if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
     const port = await listen(httpServer, config.http.port, config.http.host);
 
@@ -100,7 +103,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(availability.guard(database)), devIssuer, logger });
+    app = createApp({ config, apollo, verifier, database, notes: createNoteRepository(database), devIssuer, logger });
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(

@@ -39,12 +39,12 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   return {
     Query,
     Mutation,
-    Viewer: allow, //                      reachable only through `me`, already guarded
-    ServerInfo: allow, //                  public
-    Note: canReadNote, //                  owner or admin, whatever resolver returned it
     NoteConnection: allow, //              reachable only through myNotes and allNotes, already guarded
     NoteEdge: allow, //                    its node is a Note, which keeps its own rule
     PageInfo: allow, //                    positions within rows the viewer may see
+    Viewer: allow, //                      reachable only through `me`, already guarded
+    ServerInfo: allow, //                  public
+    Note: canReadNote, //                  owner or admin, whatever resolver returned it
   };
 }
 

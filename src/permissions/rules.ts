@@ -83,8 +83,7 @@ export const ownsNote = rule('ownsNote')(async (_parent, args: { id: string }, c
     ownerId = await ctx.notes.ownerOf(args.id);
   } catch (error) {
     // Returned, not thrown: shield turns a thrown error into a denial, and a
-    // database outage must keep its own code (SERVICE_UNAVAILABLE, or
-    // INTERNAL_SERVER_ERROR when unexpected), not read as FORBIDDEN.
+    // database outage must not read as FORBIDDEN.
     return error as Error;
   }
   return ownerId === ctx.viewer.id ? true : notFound(`You have no note with id ${JSON.stringify(args.id)}.`);
