@@ -122,7 +122,7 @@ async function fetchPage(target: Target): Promise<PageAnswer> {
   return body.data.myNotes;
 }
 
-const pageRequest = (url: string, headers: Record<string, string>, after: string | null): Target => ({
+const pageTarget = (url: string, headers: Record<string, string>, after: string | null): Target => ({
   url,
   headers,
   body: JSON.stringify({ query: PAGE_QUERY, variables: { after } }),
@@ -132,11 +132,11 @@ const pageRequest = (url: string, headers: Record<string, string>, after: string
 async function requestForPage(url: string, headers: Record<string, string>, page: number): Promise<Target> {
   let after: string | null = null;
   for (let current = 1; current < page; current++) {
-    const answer = await fetchPage(pageRequest(url, headers, after));
+    const answer = await fetchPage(pageTarget(url, headers, after));
     if (!answer.pageInfo.hasNextPage) throw new Error(`${url}: the list ended at page ${current}`);
     after = answer.pageInfo.endCursor;
   }
-  return pageRequest(url, headers, after);
+  return pageTarget(url, headers, after);
 }
 
 async function load(target: Target, seconds: number, connections: number): Promise<Sample> {
