@@ -10,12 +10,13 @@ import { loadTypeDefs } from '../dist/type-defs.js';
 
 const serverInfo = { name: 'baseline', version: '0.0.0', issuer: 'none', devIssuer: false, reauthMaxAgeSeconds: 300 };
 const viewer = { id: 'bench-user', roles: [], isVerified: true, isAnonymous: false, authenticatedAt: new Date() };
+const noNotes = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
 
 const schema = makeExecutableSchema({
   typeDefs: loadTypeDefs(),
   resolvers: {
     DateTime,
-    Query: { serverInfo: () => serverInfo, me: () => viewer, myNotes: () => [], note: () => null, allNotes: () => [] },
+    Query: { serverInfo: () => serverInfo, me: () => viewer, myNotes: () => noNotes, note: () => null, allNotes: () => noNotes },
   },
 });
 const server = new ApolloServer({ schema });

@@ -14,6 +14,10 @@
  * scenario is paired with a baseline run next to it, in ABBA order, and its
  * ratio is taken within the pair; the figures are medians over the rounds.
  *
+ * Then the pagination figures on a PostgreSQL server (bench/pagination.ts):
+ * --database-url, else BENCH_DATABASE_URL, else the local server; skipped
+ * with a notice when none answers.
+ *
  *   npm run bench -- [--duration 2] [--rounds 8] [--warmup 1] [--connections 32]
  *                    [--database-url postgres://...] [--out file.json]
  */
@@ -29,6 +33,7 @@ import { base64url } from 'jose';
 import { generateSigningKey } from '../src/auth/dev-issuer.js';
 import { ROOT } from '../test/helpers/process.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
+import { benchPagination, DEFAULT_BENCH_DATABASE_URL } from './pagination.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,7 +56,7 @@ type Sample = { rps: number; p50: number; p99: number; unexpected: number };
 
 const PUBLIC_QUERY = JSON.stringify({ query: '{ serverInfo { name version } }' });
 const ME_QUERY = JSON.stringify({ query: '{ me { id roles isVerified } }' });
-const MY_NOTES_QUERY = JSON.stringify({ query: '{ myNotes { id title body createdAt } }' });
+const MY_NOTES_QUERY = JSON.stringify({ query: '{ myNotes { edges { cursor node { id title body createdAt } } pageInfo { hasNextPage endCursor } } }' });
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function freePort(): Promise<number> {
@@ -268,3 +273,11 @@ async function main(): Promise<void> {
 }
 
 await main();
+await benchPagination({
+  databaseUrl: args['database-url'] ?? process.env['BENCH_DATABASE_URL'] ?? DEFAULT_BENCH_DATABASE_URL,
+  duration: DURATION,
+  rounds: ROUNDS,
+  warmup: WARMUP,
+  connections: CONNECTIONS,
+  out: join(dirname(args.out), 'pagination.json'),
+});

@@ -50,3 +50,8 @@ export function badUserInput(message: string, field?: string): GraphQLError {
 export function notFound(message: string): GraphQLError {
   return coded(message, 'NOT_FOUND');
 }
+
+/** A dependency (the database) cannot answer right now; the same request may well work in a moment. */
+export function serviceUnavailable(message: string): GraphQLError {
+  return coded(message, 'SERVICE_UNAVAILABLE', { retryable: true });
+}

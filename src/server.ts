@@ -9,6 +9,7 @@ import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from
 import { DevResolver } from './auth/dev-resolver.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
+import { createAvailability } from './db/availability.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
@@ -69,9 +70,12 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, deps.logDestination);
-  const database =
-    deps.database ?? (await openDatabase(config.database, (error) => logger.error({ err: error }, 'idle database connection failed')));
-  const closeDatabase = () => (deps.database ? Promise.resolve() : database.close());
+  const availability = createAvailability(logger);
+  const opened = deps.database ?? (await openDatabase(config.database, availability.lost));
+  const closeDatabase = () => (deps.database ? Promise.resolve() : opened.close());
+  // Requests (resolvers, rules, /readyz) see an outage as SERVICE_UNAVAILABLE;
+  // start-up (migrations) sees the driver's own error.
+  const database = availability.guard(opened);
 
   // The dev issuer's URL contains the port, known only once listening;
   // until the app is ready every request gets a 503.
@@ -79,7 +83,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is starting; retry in a moment.', { 'retry-after': '1' });
   const httpServer = createHttpServer((req, res) => app(req, res));
   try {
-    const applied = await migrate(database);
+    const applied = await migrate(opened);
     if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
     const port = await listen(httpServer, config.http.port, config.http.host);
 

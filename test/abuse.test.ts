@@ -35,7 +35,7 @@ const rand = randomSource(SEED);
 const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const LATIN1 = Array.from({ length: 96 }, (_, i) => String.fromCharCode(160 + i)).join('');
-const GRAPHQL_LEXICON = ['{', '}', '(', ')', '[', ']', ':', '$', '!', '@', '...', '=', '|', '&', 'query', 'mutation', 'subscription', 'fragment', 'on', 'me', 'id', 'serverInfo', 'name', 'myNotes', 'note', 'allNotes', 'createNote', 'deleteNote', 'updateNote', 'input', 'title', 'body', '__schema', '__type', '__typename', 'true', 'null', '"str"', '"""block"""', '0', '-1', '1e999', 'ID', 'String!', '[Int]', '#comment\n', ',', 'include', 'skip', 'if', 'Note', '\\u0000', '"\\ud800"'];
+const GRAPHQL_LEXICON = ['{', '}', '(', ')', '[', ']', ':', '$', '!', '@', '...', '=', '|', '&', 'query', 'mutation', 'subscription', 'fragment', 'on', 'me', 'id', 'serverInfo', 'name', 'myNotes', 'note', 'allNotes', 'createNote', 'deleteNote', 'updateNote', 'input', 'title', 'body', '__schema', '__type', '__typename', 'true', 'null', '"str"', '"""block"""', '0', '-1', '1e999', 'ID', 'String!', '[Int]', '#comment\n', ',', 'include', 'skip', 'if', 'Note', 'edges', 'node', 'pageInfo', 'endCursor', 'first', 'after', 'ownerId', '\\u0000', '"\\ud800"'];
 
 type Case = { label: string; send: () => Promise<number> };
 
@@ -46,8 +46,11 @@ let attackerToken: string;
 let attackerKey: SigningKey;
 let victimNotes: string;
 const victimNoteIds: string[] = [];
+let victimCursor: string;
 
-const VICTIM_QUERY = '{ myNotes { id title body ownerId createdAt updatedAt } }';
+const VICTIM_QUERY = '{ myNotes { edges { cursor node { id title body ownerId createdAt updatedAt } } pageInfo { hasNextPage endCursor } } }';
+const PAGE_QUERY = 'query($f: Int, $a: String) { myNotes(first: $f, after: $a) { edges { cursor node { id title } } pageInfo { endCursor } } }';
+const cursorOf = (payload: unknown) => base64url.encode(JSON.stringify(payload));
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
@@ -66,6 +69,8 @@ beforeAll(async () => {
     victimNoteIds.push((created.body.data?.['createNote'] as { id: string }).id);
   }
   victimNotes = (await execute(server.url, VICTIM_QUERY, { token: victimToken })).text;
+  const firstPage = await execute(server.url, PAGE_QUERY, { token: victimToken, variables: { f: 1 } });
+  victimCursor = (firstPage.body.data?.['myNotes'] as { pageInfo: { endCursor: string } }).pageInfo.endCursor;
 });
 afterAll(async () => {
   await server.stop();
@@ -82,7 +87,7 @@ async function post(body: string, headers: Record<string, string> = {}, method =
   return response.status;
 }
 
-const QUERIES = ['{ me { id } }', '{ serverInfo { name } }', VICTIM_QUERY, '{ allNotes { id title } }'];
+const QUERIES = ['{ me { id } }', '{ serverInfo { name } }', VICTIM_QUERY, '{ allNotes { edges { node { id title } } } }'];
 const gqlBody = (query: string = rand.pick(QUERIES)) => JSON.stringify({ query });
 
 function headerCases(count: number): Case[] {
@@ -198,6 +203,33 @@ function documentCases(count: number): Case[] {
         query: 'mutation($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id } }',
         variables: { id: rand.pick([...victimNoteIds, rand.chars(PRINTABLE, 36)]), input: { title: 'pwned', body: 'pwned' } },
       }),
+    () =>
+      JSON.stringify({
+        query: PAGE_QUERY,
+        variables: {
+          f: rand.pick<unknown>([0, -1, 101, 100, 1, 2 ** 31, -(2 ** 31), 1.5, 1e308, '20', true, null, [], {}]),
+          a: rand.pick<unknown>([
+            victimCursor,
+            victimCursor.slice(0, -1),
+            `${victimCursor}=`,
+            '',
+            rand.chars(B64URL, rand.int(300)),
+            rand.chars(PRINTABLE + LATIN1, rand.int(300)),
+            cursorOf(['9999-12-31T23:59:59.999999Z', 'ffffffff-ffff-ffff-ffff-ffffffffffff']),
+            cursorOf(['0001-01-01T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000']),
+            cursorOf(['2026-13-45T25:61:61.000000Z', rand.pick(victimNoteIds)]),
+            cursorOf([rand.chars(PRINTABLE, 27), "' OR 1=1 --"]),
+            cursorOf({ ownerId: 'victim' }),
+            cursorOf('['.repeat(3000)),
+            42,
+            null,
+          ]),
+        },
+      }),
+    () =>
+      JSON.stringify({
+        query: `{ allNotes(ownerId: ${JSON.stringify(rand.pick(['victim', '', rand.chars(PRINTABLE, rand.int(300))]))}, first: ${rand.pick([1, 100, 101, 0])}) { edges { node { id title } } } }`,
+      }),
     () => JSON.stringify({ query: `{ ${Array.from({ length: 30 }, (_, k) => `a${k}: __typename`).join(' ')} }` }),
     () => JSON.stringify({ query: 'fragment A on Query { ...B } fragment B on Query { ...A } { ...A }' }),
     () => JSON.stringify({ query: `{ __type(name: "Note") { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } }` }),
@@ -288,6 +320,8 @@ describe(`abuse over real HTTP (seed ${SEED})`, () => {
     const me = await execute(server.url, '{ me { id } }', { token: victimToken });
     expect(me.body, show(me)).toEqual({ data: { me: { id: 'victim' } } });
     expect((await execute(server.url, VICTIM_QUERY, { token: victimToken })).text).toBe(victimNotes);
+    const crossed = await execute(server.url, PAGE_QUERY, { token: attackerToken, variables: { f: 100, a: victimCursor } });
+    expect(crossed.text, show(crossed)).not.toMatch(/plans|diary|passwords|secret/);
     expect(server.rawLogs()).not.toContain(victimToken.split('.')[2]);
   }, 120_000);
 

@@ -36,7 +36,7 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
 
   it('a non-admin token is refused allNotes with FORBIDDEN', async () => {
     const token = await server.devIssuer?.mint({ sub: 'alice', verified: true });
-    const response = await execute(server.url, '{ allNotes { id } }', { token: token ?? '' });
+    const response = await execute(server.url, '{ allNotes { edges { node { id } } } }', { token: token ?? '' });
     expect(codes(response)).toEqual(['FORBIDDEN']);
   });
 

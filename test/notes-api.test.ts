@@ -78,6 +78,96 @@ describe('createNote and updateNote validate their input', () => {
   });
 });
 
+const PAGE = 'query($first: Int, $after: String) { myNotes(first: $first, after: $after) { edges { cursor node { id title ownerId } } pageInfo { hasNextPage endCursor } } }';
+type Connection = { edges: { cursor: string; node: { id: string; title: string; ownerId: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+const cursorOf = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
+
+describe('myNotes and allNotes are pages of a connection', () => {
+  let pagerToken: string;
+  let otherToken: string;
+  const created: string[] = [];
+  beforeAll(async () => {
+    pagerToken = await issuer.mint({ sub: 'api-pager', verified: true });
+    otherToken = await issuer.mint({ sub: 'api-pager-2', verified: true });
+    // Older than every note of api-pager, so it lies behind any of their cursors.
+    await execute(server.url, CREATE, { token: otherToken, variables: { input: { title: 'older, not theirs', body: 'b' } } });
+    for (let i = 0; i < 25; i++) {
+      const response = await execute(server.url, CREATE, { token: pagerToken, variables: { input: { title: `page note ${i}`, body: 'b' } } });
+      created.push((response.body.data?.['createNote'] as { id: string }).id);
+    }
+  });
+
+  async function page(variables: Record<string, unknown>, as = pagerToken): Promise<Connection> {
+    const response = await execute(server.url, PAGE, { token: as, variables });
+    expect(response.body.errors, show(response)).toBeUndefined();
+    return response.body.data?.['myNotes'] as Connection;
+  }
+
+  it('no arguments -> the newest 20, hasNextPage true; following endCursor gives the other 5, newest first', async () => {
+    const one = await page({});
+    expect(one.edges).toHaveLength(20);
+    expect(one.pageInfo).toEqual({ hasNextPage: true, endCursor: one.edges.at(-1)?.cursor });
+    const two = await page({ after: one.pageInfo.endCursor });
+    expect(two.edges).toHaveLength(5);
+    expect(two.pageInfo.hasNextPage).toBe(false);
+    expect([...one.edges, ...two.edges].map((edge) => edge.node.id)).toEqual([...created].reverse());
+  });
+
+  it('first: null means 20, as when it is left out', async () => {
+    expect((await page({ first: null })).edges).toHaveLength(20);
+  });
+
+  it('an edge cursor continues right after that edge', async () => {
+    const one = await page({ first: 5 });
+    const fromThird = await page({ first: 2, after: one.edges[2]?.cursor });
+    expect(fromThird.edges.map((edge) => edge.node.id)).toEqual(one.edges.slice(3, 5).map((edge) => edge.node.id));
+  });
+
+  it.each([0, 101, -1])('first: %i -> BAD_USER_INPUT naming first', async (first) => {
+    const response = await execute(server.url, PAGE, { token: pagerToken, variables: { first } });
+    expect(codes(response), show(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors?.[0]?.extensions?.['field']).toBe('first');
+    expect(response.body.errors?.[0]?.message).toMatch(/between 1 and 100/);
+  });
+
+  it.each([
+    ['an empty string', ''],
+    ['not base64url', 'not a cursor!'],
+    ['base64url of something that is not JSON', Buffer.from('hello').toString('base64url')],
+    ['a cursor with padding added', `${cursorOf(['2026-01-02T03:04:05.678901Z', '00000000-0000-4000-8000-000000000000'])}==`],
+    ['the wrong shape', cursorOf({ createdAt: '2026-01-02T03:04:05.678901Z', id: '00000000-0000-4000-8000-000000000000' })],
+    ['three parts', cursorOf(['2026-01-02T03:04:05.678901Z', '00000000-0000-4000-8000-000000000000', 'owner'])],
+    ['a day that does not exist (Feb 30)', cursorOf(['2026-02-30T03:04:05.678901Z', '00000000-0000-4000-8000-000000000000'])],
+    ['a time without microseconds', cursorOf(['2026-01-02T03:04:05.678Z', '00000000-0000-4000-8000-000000000000'])],
+    ['an id that is not a UUID', cursorOf(['2026-01-02T03:04:05.678901Z', "' OR 1=1 --"])],
+    ['a number for the id', cursorOf(['2026-01-02T03:04:05.678901Z', 7])],
+    ['a very long string', 'A'.repeat(10_000)],
+  ])('after: %s -> BAD_USER_INPUT naming after', async (_case, after) => {
+    const response = await execute(server.url, PAGE, { token: pagerToken, variables: { after } });
+    expect(codes(response), show(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors?.[0]?.extensions?.['field']).toBe('after');
+  });
+
+  it("a cursor from one user's list, sent by another user, pages only that other user's notes", async () => {
+    const theirs = await page({ first: 3 });
+    const crossed = await page({ after: theirs.pageInfo.endCursor }, otherToken);
+    expect(crossed.edges.map((edge) => edge.node.ownerId)).toEqual(['api-pager-2']);
+  });
+
+  it('allNotes takes the same first and after, and refuses the same bad values', async () => {
+    const admin = await issuer.mint({ sub: 'api-admin', roles: ['admin'] });
+    const query = 'query($first: Int, $after: String, $o: ID) { allNotes(first: $first, after: $after, ownerId: $o) { edges { node { id } } pageInfo { hasNextPage endCursor } } }';
+    const one = await execute(server.url, query, { token: admin, variables: { first: 10, o: 'api-pager' } });
+    const connection = one.body.data?.['allNotes'] as Connection;
+    const two = await execute(server.url, query, { token: admin, variables: { first: 100, after: connection.pageInfo.endCursor, o: 'api-pager' } });
+    const ids = [...connection.edges, ...(two.body.data?.['allNotes'] as Connection).edges].map((edge) => edge.node.id);
+    expect(ids).toEqual([...created].reverse());
+    for (const variables of [{ first: 101 }, { after: 'x' }]) {
+      expect(codes(await execute(server.url, query, { token: admin, variables }))).toEqual(['BAD_USER_INPUT']);
+    }
+  });
+});
+
 describe('stored notes survive a restart', () => {
   let dataDir: string;
   beforeAll(async () => {

@@ -75,6 +75,13 @@ function outcome(response: GraphQLResponse): string {
   return code === undefined ? 'ok' : (code as string);
 }
 
+/** The nodes of a connection field's edges. */
+function nodes(response: GraphQLResponse, field: string): { id: string; ownerId: string }[] {
+  const connection = response.body.data?.[field] as { edges: { node: { id: string; ownerId: string } }[] } | undefined;
+  if (connection === undefined) throw new Error(show(response));
+  return connection.edges.map((edge) => edge.node);
+}
+
 async function createNote(persona: Persona, title: string): Promise<string> {
   const response = await as(persona, 'mutation($input: CreateNoteInput!) { createNote(input: $input) { id } }', {
     input: { title, body: `${title} body` },
@@ -148,7 +155,7 @@ describe.each(['jwt', 'resolver'] as const)('the permissions table, persona by p
     ],
     [
       'myNotes',
-      () => ['{ myNotes { id } }'],
+      () => ['{ myNotes { edges { node { id } } } }'],
       { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'FORBIDDEN', service: 'FORBIDDEN' },
     ],
     [
@@ -158,7 +165,7 @@ describe.each(['jwt', 'resolver'] as const)('the permissions table, persona by p
     ],
     [
       'allNotes',
-      () => ['{ allNotes { id } }'],
+      () => ['{ allNotes { edges { node { id } } } }'],
       {
         guest: 'UNAUTHENTICATED',
         anonymous: 'FORBIDDEN',
@@ -169,6 +176,25 @@ describe.each(['jwt', 'resolver'] as const)('the permissions table, persona by p
         reader: 'ok',
         service: 'FORBIDDEN',
       },
+    ],
+    [
+      "allNotes(ownerId: the owner's id), even for the owner",
+      () => ['query($o: ID!) { allNotes(ownerId: $o) { edges { node { id } } } }', { o: 'owner-1' }],
+      {
+        guest: 'UNAUTHENTICATED',
+        anonymous: 'FORBIDDEN',
+        unverified: 'FORBIDDEN',
+        owner: 'FORBIDDEN',
+        other: 'FORBIDDEN',
+        admin: 'ok',
+        reader: 'ok',
+        service: 'FORBIDDEN',
+      },
+    ],
+    [
+      'myNotes pageInfo alone',
+      () => ['{ myNotes(first: 1) { pageInfo { hasNextPage endCursor } } }'],
+      { guest: 'UNAUTHENTICATED', anonymous: 'FORBIDDEN', unverified: 'ok', owner: 'ok', other: 'ok', admin: 'ok', reader: 'FORBIDDEN', service: 'FORBIDDEN' },
     ],
     [
       'createNote',
@@ -219,8 +245,8 @@ describe.each(['jwt', 'resolver'] as const)('the permissions table, persona by p
 
 describe('services (machine-to-machine tokens)', () => {
   it('a service with notes:read reads every note; its me says SERVICE with its scopes and no user flags', async () => {
-    const all = await as('reader', '{ allNotes { id ownerId } }');
-    const owners = (all.body.data?.['allNotes'] as { ownerId: string }[]).map((n) => n.ownerId);
+    const all = await as('reader', '{ allNotes(first: 100) { edges { node { id ownerId } } } }');
+    const owners = (all.body.data?.['allNotes'] as { edges: { node: { ownerId: string } }[] }).edges.map((e) => e.node.ownerId);
     expect(owners).toEqual(expect.arrayContaining(['owner-1', 'other-1']));
     const me = await as('reader', '{ me { kind id roles scopes isVerified isAnonymous authenticatedAt } }');
     expect(me.body).toEqual({
@@ -229,7 +255,7 @@ describe('services (machine-to-machine tokens)', () => {
   });
 
   it('every mutation and myNotes refuse a service with FORBIDDEN saying a signed-in user is needed', async () => {
-    for (const query of ['{ myNotes { id } }', 'mutation { createNote(input: { title: "t", body: "b" }) { id } }']) {
+    for (const query of ['{ myNotes { edges { node { id } } } }', 'mutation { createNote(input: { title: "t", body: "b" }) { id } }']) {
       const response = await as('reader', query);
       expect(codes(response)).toEqual(['FORBIDDEN']);
       expect(response.body.errors?.[0]?.message).toMatch(/signed-in user/);
@@ -237,7 +263,7 @@ describe('services (machine-to-machine tokens)', () => {
   });
 
   it('a service without the scope is told which scope it needs', async () => {
-    const response = await as('service', '{ allNotes { id } }');
+    const response = await as('service', '{ allNotes { edges { node { id } } } }');
     expect(response.body.errors?.[0]?.message).toMatch(/scope notes:read/);
   });
 
@@ -245,7 +271,7 @@ describe('services (machine-to-machine tokens)', () => {
     const token = await issuer.mint({ sub: 'scoped-user', claims: { scope: 'openid notes:read' } });
     const me = await execute(server.url, '{ me { kind scopes } }', { token });
     expect(me.body.data?.['me']).toEqual({ kind: 'USER', scopes: [] });
-    expect(codes(await execute(server.url, '{ allNotes { id } }', { token }))).toEqual(['FORBIDDEN']);
+    expect(codes(await execute(server.url, '{ allNotes { edges { node { id } } } }', { token }))).toEqual(['FORBIDDEN']);
   });
 });
 
@@ -263,16 +289,21 @@ describe('what each persona sees', () => {
     expect((await as('other', query, { id: 'not-a-uuid' })).body).toEqual({ data: { note: null } });
   });
 
-  it('myNotes lists only your own notes, newest first; allNotes lists everyone\'s', async () => {
+  it("myNotes lists only your own notes, newest first; allNotes lists everyone's; allNotes(ownerId) one owner's", async () => {
     const newer = await createNote('owner', 'newer note');
-    const mine = await as('owner', '{ myNotes { id ownerId } }');
-    const ids = (mine.body.data?.['myNotes'] as { id: string; ownerId: string }[]).map((n) => n.id);
+    const mine = nodes(await as('owner', '{ myNotes(first: 100) { edges { node { id ownerId } } } }'), 'myNotes');
+    const ids = mine.map((n) => n.id);
     expect(ids.indexOf(newer)).toBeLessThan(ids.indexOf(ownersNote));
     expect(ids).not.toContain(othersNote);
-    expect((mine.body.data?.['myNotes'] as { ownerId: string }[]).every((n) => n.ownerId === 'owner-1')).toBe(true);
-    const all = await as('admin', '{ allNotes { id } }');
-    const allIds = (all.body.data?.['allNotes'] as { id: string }[]).map((n) => n.id);
-    expect(allIds).toEqual(expect.arrayContaining([ownersNote, newer]));
+    expect(mine.every((n) => n.ownerId === 'owner-1')).toBe(true);
+    const all = nodes(await as('admin', '{ allNotes(first: 100) { edges { node { id ownerId } } } }'), 'allNotes');
+    const theirs = await createNote('other', "other's newer note");
+    expect(all.map((n) => n.id)).toEqual(expect.arrayContaining([ownersNote, newer]));
+    expect(new Set(all.map((n) => n.ownerId)).size).toBeGreaterThan(1);
+    const query = 'query($o: ID!) { allNotes(ownerId: $o, first: 100) { edges { node { id ownerId } } } }';
+    const others = nodes(await as('admin', query, { o: 'other-1' }), 'allNotes');
+    expect(others.map((n) => n.id)).toContain(theirs);
+    expect(others.every((n) => n.ownerId === 'other-1')).toBe(true);
   });
 
   it('a denied nullable field is null and does not fail its siblings', async () => {
@@ -284,11 +315,11 @@ describe('what each persona sees', () => {
   });
 
   it('denial messages tell the client developer what to do', async () => {
-    const anonymous = await as('anonymous', '{ myNotes { id } }');
+    const anonymous = await as('anonymous', '{ myNotes { edges { node { id } } } }');
     expect(anonymous.body.errors?.[0]?.message).toMatch(/promote the account/);
     const unverified = await as('unverified', 'mutation { createNote(input: { title: "t", body: "b" }) { id } }');
     expect(unverified.body.errors?.[0]?.message).toMatch(/Verify an email address/);
-    const notAdmin = await as('owner', '{ allNotes { id } }');
+    const notAdmin = await as('owner', '{ allNotes { edges { node { id } } } }');
     expect(notAdmin.body.errors?.[0]?.message).toMatch(/role admin/);
   });
 

@@ -32,7 +32,7 @@ describe('npm start with zero configuration', () => {
     expect(await cli.exited, cli.stderr()).toBe(0);
     const alice = await execute(url as string, '{ me { id isVerified } }', { token: cli.stdout().trim() });
     expect(alice.body, show(alice)).toEqual({ data: { me: { id: 'alice', isVerified: true } } });
-    const forbidden = await execute(url as string, '{ allNotes { id } }', { token: cli.stdout().trim() });
+    const forbidden = await execute(url as string, '{ allNotes { edges { node { id } } } }', { token: cli.stdout().trim() });
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
 
     expect((await stat(join(keyDir, 'signing-key.json'))).mode & 0o777).toBe(0o600);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/database.js';
+import { DatabaseUnavailableError, type Database } from '../src/db/database.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, testDatabase, type StartOptions, type TestServer } from './helpers/server.js';
@@ -10,15 +10,24 @@ const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://unused.in
 
 let issuer: TestIssuer;
 let server: TestServer;
-let database: Database & { broken: boolean };
+type Breakage = 'none' | 'bug' | 'unreachable';
+let database: Database & { breakage: Breakage };
 
-/** The shared test database, with a switch that makes every query fail like a lost connection. */
-function breakable(db: Database): Database & { broken: boolean } {
+/**
+ * The shared test database, with a switch that makes every query fail: with
+ * an error nobody planned for ('bug'), or as an adapter reports a server it
+ * cannot reach ('unreachable'). Both carry details a client must not see.
+ */
+function breakable(db: Database): Database & { breakage: Breakage } {
+  const failure = (breakage: Breakage): Error =>
+    breakage === 'bug'
+      ? new Error('could not read block 7 of relation base/16384/16385 at 10.1.2.3 (password=hunter2)')
+      : new DatabaseUnavailableError(Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'), { code: 'ECONNREFUSED' }));
   const wrapper = {
-    broken: false,
+    breakage: 'none' as Breakage,
     kind: db.kind,
     query<Row extends object>(sql: string, params?: readonly unknown[]) {
-      if (wrapper.broken) return Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'));
+      if (wrapper.breakage !== 'none') return Promise.reject(failure(wrapper.breakage));
       return db.query<Row>(sql, params);
     },
     transaction: db.transaction.bind(db),
@@ -27,12 +36,12 @@ function breakable(db: Database): Database & { broken: boolean } {
   return wrapper;
 }
 
-async function whileDatabaseDown<T>(work: () => Promise<T>): Promise<T> {
-  database.broken = true;
+async function whileDatabase<T>(breakage: Breakage, work: () => Promise<T>): Promise<T> {
+  database.breakage = breakage;
   try {
     return await work();
   } finally {
-    database.broken = false;
+    database.breakage = 'none';
   }
 }
 
@@ -89,21 +98,55 @@ describe('NODE_ENV=production defaults', () => {
 
   it('masks an unexpected error as INTERNAL_SERVER_ERROR and logs it with the request id', async () => {
     const token = await issuer.mint({ sub: 'unlucky', verified: true });
-    const response = await whileDatabaseDown(() => execute(server.url, '{ myNotes { id } }', { token }));
+    const response = await whileDatabase('bug', () => execute(server.url, '{ myNotes { edges { node { id } } } }', { token }));
     expect(response.status).toBe(200);
     expect(response.body.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-    expect(response.text).not.toMatch(/ECONNREFUSED|hunter2|10\.1\.2\.3/);
+    expect(response.text).not.toMatch(/could not read|hunter2|10\.1\.2\.3/);
     const requestId = response.headers.get('x-request-id');
     const logged = server.logs.find((line) => line['msg'] === 'unexpected error' && line['requestId'] === requestId);
     expect(logged, server.rawLogs()).toBeDefined();
-    expect(JSON.stringify(logged)).toContain('ECONNREFUSED');
+    expect(JSON.stringify(logged)).toContain('could not read block');
   });
 
-  it('a database failure inside a rule is INTERNAL_SERVER_ERROR too, not a misleading FORBIDDEN', async () => {
+  it('an unexpected database failure inside a rule is INTERNAL_SERVER_ERROR too, not a misleading FORBIDDEN', async () => {
     const token = await issuer.mint({ sub: 'unlucky', verified: true });
     const mutation = 'mutation { updateNote(id: "00000000-0000-4000-8000-000000000000", input: { title: "x" }) { id } }';
-    const response = await whileDatabaseDown(() => execute(server.url, mutation, { token }));
+    const response = await whileDatabase('bug', () => execute(server.url, mutation, { token }));
     expect(codes(response)).toEqual(['INTERNAL_SERVER_ERROR']);
+  });
+
+  it('an unreachable database -> SERVICE_UNAVAILABLE with retryable: true on every field that needs it, unmasked but without details, logged once', async () => {
+    const token = await issuer.mint({ sub: 'unlucky', verified: true });
+    const operations = [
+      '{ myNotes { edges { node { id } } } }',
+      '{ note(id: "00000000-0000-4000-8000-000000000000") { id } }',
+      'mutation { createNote(input: { title: "t", body: "b" }) { id } }',
+      'mutation { updateNote(id: "00000000-0000-4000-8000-000000000000", input: { title: "x" }) { id } }',
+      'mutation { deleteNote(id: "00000000-0000-4000-8000-000000000000") }',
+    ];
+    const logsBefore = server.logs.length;
+    const responses = await whileDatabase('unreachable', async () => {
+      const answered = [];
+      for (const operation of [...operations, ...operations]) answered.push(await execute(server.url, operation, { token }));
+      answered.push(await execute(server.url, '{ me { id } }', { token }));
+      return answered;
+    });
+    const me = responses.pop();
+    expect(me?.body).toEqual({ data: { me: { id: 'unlucky' } } });
+    for (const response of responses) {
+      expect(response.status, show(response)).toBe(200);
+      expect(response.body.errors?.map(({ message, extensions }) => ({ message, extensions })), show(response)).toEqual([
+        { message: 'The database is unavailable right now; retry in a moment.', extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } },
+      ]);
+      expect(response.text).not.toMatch(/ECONNREFUSED|hunter2|10\.1\.2\.3/);
+    }
+    const outage = server.logs.slice(logsBefore).filter((line) => line['level'] === 50);
+    expect(outage.map((line) => line['msg']), server.rawLogs()).toEqual(['database unavailable: answering SERVICE_UNAVAILABLE until it answers again']);
+    expect(outage[0]).toMatchObject({ code: 'ECONNREFUSED' });
+
+    const after = await execute(server.url, '{ myNotes { edges { node { id } } } }', { token });
+    expect(after.body.errors, show(after)).toBeUndefined();
+    expect(server.logs.slice(logsBefore).map((line) => line['msg'])).toContain('database answers again');
   });
 
   it('allows no cross-origin browser calls unless CORS_ORIGINS says so', async () => {
@@ -112,7 +155,7 @@ describe('NODE_ENV=production defaults', () => {
   });
 
   it('/readyz reports a failing database with 503', async () => {
-    const response = await whileDatabaseDown(() => fetch(`${server.origin}/readyz`));
+    const response = await whileDatabase('unreachable', () => fetch(`${server.origin}/readyz`));
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ ready: false, checks: { database: 'failing', authProvider: 'ok' } });
   });
@@ -123,7 +166,11 @@ describe('query limits, checked before execution', () => {
 
   it('accepts an ordinary query under the default limits', async () => {
     const token = await issuer.mint({ sub: 'limits', roles: ['admin'] });
-    const response = await execute(server.url, `{ me { id roles } myNotes { ${fields} } allNotes { ${fields} } serverInfo { name } }`, { token });
+    const response = await execute(
+      server.url,
+      `{ me { id roles } myNotes { edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } } allNotes(first: 100) { edges { node { ${fields} } } } serverInfo { name } }`,
+      { token },
+    );
     expect(response.status, show(response)).toBe(200);
     expect(response.body.errors).toBeUndefined();
   });
@@ -155,7 +202,7 @@ describe('query limits, checked before execution', () => {
       const deep = await execute(strict.url, '{ serverInfo { name } }');
       expect([deep.status, codes(deep)], show(deep)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
       expect(deep.body.errors?.[0]?.extensions?.['limit']).toBe('depth');
-      const costly = await execute(strict.url, `{ allNotes { ${fields} } }`);
+      const costly = await execute(strict.url, `{ allNotes { edges { node { ${fields} } } } }`);
       expect(codes(costly)).toContain('QUERY_LIMIT_EXCEEDED');
       expect(costly.body.errors?.map((e) => e.extensions?.['limit'])).toContain('cost');
     } finally {
@@ -168,7 +215,7 @@ describe('query limits, checked before execution', () => {
     const mutation = `mutation { ${Array.from({ length: 16 }, (_, i) => `n${i}: createNote(input: { title: "t", body: "b" }) { id }`).join(' ')} }`;
     const response = await execute(server.url, mutation, { token });
     expect(codes(response)).toEqual(['QUERY_LIMIT_EXCEEDED']);
-    const mine = await execute(server.url, '{ myNotes { id } }', { token });
-    expect(mine.body.data).toEqual({ myNotes: [] });
+    const mine = await execute(server.url, '{ myNotes { edges { node { id } } } }', { token });
+    expect(mine.body.data).toEqual({ myNotes: { edges: [] } });
   });
 });

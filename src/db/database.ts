@@ -13,3 +13,26 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * What a query rejects with when the database cannot answer at all
+ * (unreachable, connection lost, shutting down, out of resources), as
+ * opposed to an error of the statement itself. Each adapter sorts its
+ * driver's errors into this one; the driver's error is the cause.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`database unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * SQLSTATEs a server answers with when it cannot serve anyone right now,
+ * rather than because of the statement: connection exceptions (class 08),
+ * insufficient resources (class 53: too many connections, disk full, out of
+ * memory), and shutdown or recovery (57P01-57P03).
+ */
+export function isUnavailableSqlState(code: unknown): boolean {
+  return typeof code === 'string' && (code.startsWith('08') || code.startsWith('53') || ['57P01', '57P02', '57P03'].includes(code));
+}

@@ -1,4 +1,6 @@
 import type { Queryable } from './database.js';
+import { newestFirstPage, type Page, type PageRequest } from './pagination.js';
+import { isUuid } from './uuid.js';
 
 export type NoteRecord = Readonly<{
   id: string;
@@ -17,7 +19,8 @@ export type NoteRecord = Readonly<{
 export type NoteScope = Readonly<{ ownerId: string }> | 'everyone';
 
 export type NoteRepository = Readonly<{
-  list(scope: NoteScope): Promise<NoteRecord[]>;
+  /** A page of the notes in `scope`, newest first; `ownerId` narrows it to one owner's notes, never widens it. */
+  page(scope: NoteScope, request: PageRequest, ownerId?: string | null): Promise<Page<NoteRecord>>;
   find(scope: NoteScope, id: string): Promise<NoteRecord | null>;
   ownerOf(id: string): Promise<string | null>;
   create(ownerId: string, input: Readonly<{ title: string; body: string }>): Promise<NoteRecord>;
@@ -26,21 +29,19 @@ export type NoteRepository = Readonly<{
 }>;
 
 const COLUMNS = 'id, owner_id AS "ownerId", title, body, created_at AS "createdAt", updated_at AS "updatedAt"';
-const NEWEST_FIRST = 'ORDER BY created_at DESC, id DESC';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** An id that is not a UUID names no note; it must never reach Postgres's uuid cast. */
-const isNoteId = (id: string): boolean => UUID.test(id);
 
 export function createNoteRepository(db: Queryable): NoteRepository {
   return {
-    list(scope) {
-      return scope === 'everyone'
-        ? db.query<NoteRecord>(`SELECT ${COLUMNS} FROM notes ${NEWEST_FIRST}`)
-        : db.query<NoteRecord>(`SELECT ${COLUMNS} FROM notes WHERE owner_id = $1 ${NEWEST_FIRST}`, [scope.ownerId]);
+    async page(scope, request, ownerId = null) {
+      // A filter asking for notes outside the scope finds none.
+      if (scope !== 'everyone' && ownerId !== null && ownerId !== scope.ownerId) {
+        return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      }
+      const owner = scope === 'everyone' ? ownerId : scope.ownerId;
+      return newestFirstPage<NoteRecord>(db, { columns: COLUMNS, table: 'notes', ownerId: owner }, request);
     },
     async find(scope, id) {
-      if (!isNoteId(id)) return null;
+      if (!isUuid(id)) return null;
       const rows =
         scope === 'everyone'
           ? await db.query<NoteRecord>(`SELECT ${COLUMNS} FROM notes WHERE id = $1`, [id])
@@ -48,7 +49,7 @@ export function createNoteRepository(db: Queryable): NoteRepository {
       return rows[0] ?? null;
     },
     async ownerOf(id) {
-      if (!isNoteId(id)) return null;
+      if (!isUuid(id)) return null;
       const rows = await db.query<{ ownerId: string }>('SELECT owner_id AS "ownerId" FROM notes WHERE id = $1', [id]);
       return rows[0]?.ownerId ?? null;
     },
@@ -60,7 +61,7 @@ export function createNoteRepository(db: Queryable): NoteRepository {
       return rows[0] as NoteRecord;
     },
     async update(ownerId, id, { title, body }) {
-      if (!isNoteId(id)) return null;
+      if (!isUuid(id)) return null;
       const rows = await db.query<NoteRecord>(
         `UPDATE notes SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = now()
          WHERE id = $1 AND owner_id = $2 RETURNING ${COLUMNS}`,
@@ -69,7 +70,7 @@ export function createNoteRepository(db: Queryable): NoteRepository {
       return rows[0] ?? null;
     },
     async delete(ownerId, id) {
-      if (!isNoteId(id)) return false;
+      if (!isUuid(id)) return false;
       const rows = await db.query<{ id: string }>('DELETE FROM notes WHERE id = $1 AND owner_id = $2 RETURNING id', [id, ownerId]);
       return rows.length === 1;
     },

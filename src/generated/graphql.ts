@@ -6,6 +6,7 @@ import type { NoteRecord as NoteRecordModel } from '../db/notes.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -20,12 +21,19 @@ export type Scalars = {
 
 export type Query = {
   __typename?: 'Query';
-  /** Your notes, newest first. Registered (non-anonymous) users only. */
-  myNotes: Array<Note>;
+  /**
+   * Your notes, newest first, a page at a time. Registered (non-anonymous)
+   * users only. `first`: 1 to 100 (null means 20); `after`: a cursor from the
+   * previous page (pageInfo.endCursor), unchanged.
+   */
+  myNotes: NoteConnection;
   /** A note you own (admins: any note). Someone else's note, or an unknown id, is null. */
   note?: Maybe<Note>;
-  /** Every note, newest first. Role admin only. */
-  allNotes: Array<Note>;
+  /**
+   * Every user's notes, newest first, a page at a time; `ownerId` narrows it
+   * to one user's. Role admin only. `first` and `after` as in myNotes.
+   */
+  allNotes: NoteConnection;
   /** Public facts about this API, including where its access tokens come from. */
   serverInfo: ServerInfo;
   /** The caller: a signed-in user or a service. Guests get UNAUTHENTICATED. */
@@ -33,8 +41,21 @@ export type Query = {
 };
 
 
+export type QueryMyNotesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryNoteArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryAllNotesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Mutation = {
@@ -71,6 +92,28 @@ export type Note = {
   ownerId: Scalars['ID']['output'];
   createdAt: Scalars['DateTime']['output'];
   updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A page of notes (a Relay connection). */
+export type NoteConnection = {
+  __typename?: 'NoteConnection';
+  edges: Array<NoteEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NoteEdge = {
+  __typename?: 'NoteEdge';
+  /** Where this note is in the list: pass it as `after` to continue after it. */
+  cursor: Scalars['String']['output'];
+  node: Note;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** More notes follow this page. */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** The last edge's cursor; null when the page is empty. */
+  endCursor?: Maybe<Scalars['String']['output']>;
 };
 
 export type CreateNoteInput = {
@@ -199,16 +242,19 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Note: ResolverTypeWrapper<NoteRecordModel>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  NoteConnection: ResolverTypeWrapper<Omit<NoteConnection, 'edges'> & { edges: Array<ResolversTypes['NoteEdge']> }>;
+  NoteEdge: ResolverTypeWrapper<Omit<NoteEdge, 'node'> & { node: ResolversTypes['Note'] }>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ServerInfo: ResolverTypeWrapper<ServerInfo>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ViewerKind: ViewerKind;
   Viewer: ResolverTypeWrapper<ViewerModel>;
 };
@@ -216,23 +262,26 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
+  Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   Note: NoteRecordModel;
-  String: Scalars['String']['output'];
+  NoteConnection: Omit<NoteConnection, 'edges'> & { edges: Array<ResolversParentTypes['NoteEdge']> };
+  NoteEdge: Omit<NoteEdge, 'node'> & { node: ResolversParentTypes['Note'] };
+  PageInfo: PageInfo;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
   DateTime: Scalars['DateTime']['output'];
   ServerInfo: ServerInfo;
-  Int: Scalars['Int']['output'];
   Viewer: ViewerModel;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  myNotes: Resolver<Array<ResolversTypes['Note']>, ParentType, ContextType>;
+  myNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryMyNotesArgs, 'first'>>;
   note: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<QueryNoteArgs, 'id'>>;
-  allNotes: Resolver<Array<ResolversTypes['Note']>, ParentType, ContextType>;
+  allNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryAllNotesArgs, 'first'>>;
   serverInfo: Resolver<ResolversTypes['ServerInfo'], ParentType, ContextType>;
   me: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
@@ -250,6 +299,21 @@ export type NoteResolvers<ContextType = Context, ParentType extends ResolversPar
   ownerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type NoteConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteConnection'] = ResolversParentTypes['NoteConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NoteEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NoteEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteEdge'] = ResolversParentTypes['NoteEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Note'], ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -278,6 +342,9 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;
+  NoteConnection?: NoteConnectionResolvers<ContextType>;
+  NoteEdge?: NoteEdgeResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   ServerInfo?: ServerInfoResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;

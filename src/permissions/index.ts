@@ -40,6 +40,9 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   return {
     Query,
     Mutation,
+    NoteConnection: allow, //              reachable only through myNotes and allNotes, already guarded
+    NoteEdge: allow, //                    its node is a Note, which keeps its own rule
+    PageInfo: allow, //                    positions within rows the viewer may see
     Viewer: allow, //                      reachable only through `me`, already guarded
     ServerInfo: allow, //                  public
     Note: canReadNote, //                  owner, admin or a service with notes:read, whatever resolver returned it

@@ -1,13 +1,14 @@
 import { viewerOf } from '../context.js';
+import { pageRequest } from '../db/pagination.js';
 import { notFound } from '../errors.js';
 import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
 import { noteScopeFor } from '../permissions/rules.js';
 import { validateCreateNote, validateUpdateNote } from './note-input.js';
 
 export const noteQueries: Pick<QueryResolvers, 'myNotes' | 'note' | 'allNotes'> = {
-  myNotes: (_parent, _args, ctx) => ctx.notes.list({ ownerId: viewerOf(ctx).id }),
+  myNotes: (_parent, args, ctx) => ctx.notes.page({ ownerId: viewerOf(ctx).id }, pageRequest(args)),
   note: (_parent, { id }, ctx) => ctx.notes.find(noteScopeFor(viewerOf(ctx)), id),
-  allNotes: (_parent, _args, ctx) => ctx.notes.list('everyone'),
+  allNotes: (_parent, { ownerId, ...args }, ctx) => ctx.notes.page(noteScopeFor(viewerOf(ctx)), pageRequest(args), ownerId ?? null),
 };
 
 // The ownsNote rule has checked ownership already; the owner-scoped SQL
