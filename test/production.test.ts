@@ -22,6 +22,8 @@ function breakable(db: Database): Database & { broken: boolean } {
       return db.query<Row>(sql, params);
     },
     transaction: db.transaction.bind(db),
+    listen: db.listen.bind(db),
+    notify: db.notify.bind(db),
     close: () => Promise.resolve(),
   };
   return wrapper;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Database } from './database.js';
+import { createPgListener } from './pg-listener.js';
 
 /** A PostgreSQL server through a pg connection pool. */
 export async function openPostgres(url: string, onIdleError: (error: Error) => void): Promise<Database> {
@@ -17,6 +18,9 @@ export async function openPostgres(url: string, onIdleError: (error: Error) => v
     await pool.end();
     throw new Error(`Cannot connect to DATABASE_URL: ${(error as Error).message}`, { cause: error });
   }
+  const listener = createPgListener(url, (error, retryInMs) =>
+    onIdleError(new Error(`The LISTEN connection failed (${error.message}); reopening it in ${retryInMs} ms`, { cause: error })),
+  );
   return {
     kind: 'postgres',
     async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
@@ -40,6 +44,13 @@ export async function openPostgres(url: string, onIdleError: (error: Error) => v
         client.release();
       }
     },
-    close: () => pool.end(),
+    listen: (channel, onPayload) => listener.listen(channel, onPayload),
+    async notify(channel, payload) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
 }
