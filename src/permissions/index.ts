@@ -3,9 +3,11 @@ import { allow, chain, deny, shield, type IRule, type IRules } from 'graphql-shi
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { forbidden, unauthenticated } from '../errors.js';
-import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
+import type { MutationResolvers, QueryResolvers, SubscriptionResolvers } from '../generated/graphql.js';
 import {
+  ADMIN_ROLE,
   canReadNote,
+  hasRole,
   isAuthenticated,
   isRegistered,
   isVerified,
@@ -20,7 +22,7 @@ type Rule = IRule | ReturnType<typeof chain>;
 /**
  * Who may use what, one line per field. Anything not listed is denied
  * (fallbackRule: deny), and the Record types below make `npm run typecheck`
- * fail when a Query or Mutation field has no line here.
+ * fail when a Query, Mutation or Subscription field has no line here.
  */
 export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   const Query: Record<keyof QueryResolvers, Rule> = {
@@ -37,11 +39,19 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
     deleteNote: chain(ownsNote, reauthenticatedWithin(options.reauthMaxAgeSeconds)), // destructive: recent sign-in
   };
 
+  // Checked when a subscription starts; each event then passes the Note rule again for its subscriber.
+  const Subscription: Record<keyof SubscriptionResolvers, Rule> = {
+    myNoteEvents: isRegistered, //         your own notes, as myNotes; services cannot subscribe
+    allNoteEvents: hasRole(ADMIN_ROLE), // the moderation view, live: role admin
+  };
+
   return {
     Query,
     Mutation,
+    Subscription,
     Viewer: allow, //                      reachable only through `me`, already guarded
     ServerInfo: allow, //                  public
+    NoteEvent: allow, //                   reachable only through Subscription, already guarded; its note keeps the Note rule
     Note: canReadNote, //                  owner, admin or a service with notes:read, whatever resolver returned it
   };
 }
