@@ -3,9 +3,10 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext } from 'graphql';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
+import { coded } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type ApolloOptions = Readonly<{
@@ -26,6 +27,19 @@ query Me {
     authenticatedAt
   }
 }
+
+# Run this one too, then create, update or delete a note (here or with curl):
+# the events arrive over WebSocket, authenticated with the same header.
+subscription MyNoteEvents {
+  myNoteEvents {
+    kind
+    noteId
+    note {
+      title
+      updatedAt
+    }
+  }
+}
 `;
 
 type Limit = 'depth' | 'aliases' | 'directives' | 'cost';
@@ -43,7 +57,8 @@ function limitReporter(limit: Limit) {
   };
 }
 
-function queryLimits(config: Config) {
+/** The query limits of section 8, for every operation: over HTTP (Apollo) and over WebSocket. */
+export function queryLimits(config: Config) {
   const { limits } = config.graphql;
   return new ApolloArmor({
     // Apollo's hideSchemaDetailsFromClientErrors already strips "Did you mean" in production.
@@ -77,6 +92,58 @@ export function createFormatError(isProduction: boolean) {
   };
 }
 
+/** A subscription over HTTP would run as a query and fail obscurely: say where subscriptions are served. */
+function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
+            throw coded('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL, not over HTTP.', 'BAD_REQUEST', {
+              http: { status: 400 },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+// Where the embedded Sandbox is created; Apollo writes `initialEndpoint` (this page's URL) there.
+const SANDBOX_ENDPOINT = /(\n\s*)initialEndpoint,/;
+
+/**
+ * Apollo's landing page options have no subscription endpoint, and Sandbox
+ * then needs one typed into its connection settings. EmbeddedSandbox takes
+ * `initialSubscriptionEndpoint`, so it is added to the page: this same URL
+ * as ws:// (wss:// behind TLS). Sandbox opens graphql-ws connections from
+ * the page, with its headers (the shared Authorization included) as the
+ * connection_init payload.
+ */
+function withSandboxSubscriptions(landingPage: ApolloServerPlugin<Context>, logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async serverWillStart(service) {
+      const listener = await landingPage.serverWillStart?.(service);
+      if (listener?.renderLandingPage === undefined) return listener;
+      const render = listener.renderLandingPage.bind(listener);
+      return {
+        ...listener,
+        async renderLandingPage() {
+          const { html } = await render();
+          // Apollo renders the page afresh for each request (a new CSP nonce each time).
+          return {
+            html: async () => {
+              const page = typeof html === 'string' ? html : await html();
+              if (!SANDBOX_ENDPOINT.test(page)) logger.warn('the Sandbox page changed shape: set its subscriptions URL by hand (ws://<host>/graphql)');
+              return page.replace(SANDBOX_ENDPOINT, "$1initialEndpoint,$1initialSubscriptionEndpoint: initialEndpoint.replace(/^http/, 'ws'),");
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 /** Logs errors that are not part of the API's contract, with the request id. */
 function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<Context> {
   return {
@@ -102,7 +169,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
   const limits = queryLimits(config);
   const landingPage = config.isProduction
     ? ApolloServerPluginLandingPageDisabled()
-    : ApolloServerPluginLandingPageLocalDefault({
+    : withSandboxSubscriptions(ApolloServerPluginLandingPageLocalDefault({
         document: SANDBOX_DOCUMENT,
         // Embedded Sandbox applies initialState.sharedHeaders, also to its introspection
         // queries; the top-level `headers` option is ignored there (apollo-server#7919).
@@ -114,7 +181,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
           },
         },
         footer: false,
-      });
+      }), logger);
 
   return new ApolloServer<Context>({
     schema,
@@ -133,6 +200,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
       // graphql-armor types its plugins against Apollo's CJS build; the runtime objects are the same.
       ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
       landingPage,
+      subscriptionsOverWebSocketOnly(),
       // No @cacheControl hints in this schema: skip the per-field hook it installs.
       ApolloServerPluginCacheControlDisabled(),
       unexpectedErrorLogger(logger),
