@@ -31,6 +31,10 @@ export type OperationPolicy = Readonly<{
   isProduction: boolean;
 }>;
 
+/** How many distinct documents stay parsed and validated (the oldest goes first), and the longest one kept: at most 2 MB. */
+const CHECKED_DOCUMENTS = 500;
+const CHECKED_DOCUMENT_LENGTH = 4096;
+
 const withCode = (error: GraphQLError, code: string): GraphQLError =>
   new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, extensions: { ...error.extensions, code } });
 
@@ -42,27 +46,42 @@ const withCode = (error: GraphQLError, code: string): GraphQLError =>
  */
 export function createOperationPreparer(policy: OperationPolicy): (payload: SubscribePayload) => PreparedOperation | GraphQLError[] {
   const rules = [...specifiedRules, ...(policy.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...policy.validationRules];
-  return (payload) => {
+  // Clients send the same few documents again and again (a reconnect storm after a deploy: thousands
+  // at once); as Apollo does over HTTP, each is parsed and validated once.
+  const checked = new Map<string, DocumentNode | GraphQLError[]>();
+
+  function check(query: string): DocumentNode | GraphQLError[] {
     let document: DocumentNode;
     try {
-      document = parse(payload.query, { maxTokens: policy.maxTokens });
+      document = parse(query, { maxTokens: policy.maxTokens });
     } catch (error) {
       if (error instanceof GraphQLError) return [withCode(error, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED)];
       throw error;
     }
     const invalid = validate(policy.schema, document, rules);
-    if (invalid.length > 0) {
-      return invalid.map((error) => {
-        // As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean" hints at the schema in production.
-        if (policy.isProduction) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
-        return typeof error.extensions['limit'] === 'string' ? error : withCode(error, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED);
-      });
+    if (invalid.length === 0) return document;
+    return invalid.map((error) => {
+      // As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean" hints at the schema in production.
+      if (policy.isProduction) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+      return typeof error.extensions['limit'] === 'string' ? error : withCode(error, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED);
+    });
+  }
+
+  return (payload) => {
+    let outcome = checked.get(payload.query);
+    if (outcome === undefined) {
+      outcome = check(payload.query);
+      if (payload.query.length <= CHECKED_DOCUMENT_LENGTH) {
+        if (checked.size >= CHECKED_DOCUMENTS) checked.delete(checked.keys().next().value as string);
+        checked.set(payload.query, outcome);
+      }
     }
+    if (Array.isArray(outcome)) return outcome;
     const operationName = payload.operationName ?? undefined;
-    if (getOperationAST(document, operationName) === null) {
+    if (getOperationAST(outcome, operationName) === null) {
       return [coded(operationName === undefined ? 'Send one operation, or name the one to run in operationName.' : `No operation named ${JSON.stringify(operationName)}.`, 'BAD_REQUEST')];
     }
-    return { schema: policy.schema, document, operationName, variableValues: payload.variables ?? undefined };
+    return { schema: policy.schema, document: outcome, operationName, variableValues: payload.variables ?? undefined };
   };
 }
 
