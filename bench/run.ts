@@ -29,6 +29,7 @@ import { base64url } from 'jose';
 import { generateSigningKey } from '../src/auth/dev-issuer.js';
 import { ROOT } from '../test/helpers/process.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
+import { benchSubscriptions } from './subscriptions.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -268,3 +269,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await benchSubscriptions({ databaseUrl: args['database-url'], out: join(dirname(args.out), 'subscriptions.json') });
