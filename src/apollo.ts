@@ -3,10 +3,9 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
-import { coded } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type ApolloOptions = Readonly<{
@@ -92,22 +91,18 @@ export function createFormatError(isProduction: boolean) {
   };
 }
 
-/** A subscription over HTTP would run as a query and fail obscurely: say where subscriptions are served. */
-function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation }) {
-          if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
-            throw coded('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL, not over HTTP.', 'BAD_REQUEST', {
-              http: { status: 400 },
-            });
-          }
-        },
-      };
-    },
-  };
-}
+/**
+ * A subscription over HTTP would run as a query and fail obscurely: say
+ * where subscriptions are served. A validation rule, so that Apollo's
+ * document cache makes it free for every other request.
+ */
+const subscriptionsOverWebSocketOnly: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === OperationTypeNode.SUBSCRIPTION) {
+      context.reportError(new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL, not over HTTP.', { nodes: [node] }));
+    }
+  },
+});
 
 // Where the embedded Sandbox is created; Apollo writes `initialEndpoint` (this page's URL) there.
 const SANDBOX_ENDPOINT = /(\n\s*)initialEndpoint,/;
@@ -194,13 +189,12 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
     // main.ts owns the signals: it stops the HTTP server, Apollo and the database in order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.graphql.limits.maxTokens },
-    validationRules: limits.validationRules,
+    validationRules: [...limits.validationRules, subscriptionsOverWebSocketOnly],
     formatError: createFormatError(config.isProduction),
     plugins: [
       // graphql-armor types its plugins against Apollo's CJS build; the runtime objects are the same.
       ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
       landingPage,
-      subscriptionsOverWebSocketOnly(),
       // No @cacheControl hints in this schema: skip the per-field hook it installs.
       ApolloServerPluginCacheControlDisabled(),
       unexpectedErrorLogger(logger),

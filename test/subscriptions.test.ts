@@ -301,10 +301,10 @@ describe('operations over the socket pass the checks they pass over HTTP', () =>
     expect(owner.socket.readyState).toBe(WebSocket.OPEN);
   });
 
-  it('a subscription sent over HTTP -> 400 BAD_REQUEST pointing to the WebSocket', async () => {
+  it('a subscription sent over HTTP -> 400 GRAPHQL_VALIDATION_FAILED pointing to the WebSocket', async () => {
     const response = await execute(server.url, MY_EVENTS, { token: tokens.owner });
     expect(response.status).toBe(400);
-    expect(codes(response)).toEqual(['BAD_REQUEST']);
+    expect(codes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(response.body.errors?.[0]?.message).toMatch(/WebSocket \(graphql-transport-ws\)/);
   });
 
@@ -328,6 +328,22 @@ describe('the upgrade request', () => {
     for (const origin of ['https://app.example.com', `http://127.0.0.1:${port}`]) {
       const socket = await open({ headers: { origin } });
       expect(isClosed(await socket.init())).toBe(false);
+    }
+  });
+});
+
+describe('the upgrade request with CORS_ORIGINS=*', () => {
+  it('any origin may connect with a token; not with the proxy\'s x-authgear-* headers (a cookie session), which need the origin listed', async () => {
+    const permissive = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, CORS_ORIGINS: '*', TRUSTED_PROXIES: '127.0.0.1' } });
+    try {
+      const withToken = await open({ headers: { origin: 'https://anywhere.example' } }, permissive);
+      expect(isClosed(await withToken.init(bearer(tokens.owner)))).toBe(false);
+      await expect(
+        open({ headers: { origin: 'https://anywhere.example', 'x-authgear-session-valid': 'true', 'x-authgear-user-id': 'cookie-user' } }, permissive),
+      ).rejects.toMatchObject({ status: 403 });
+    } finally {
+      await Promise.all(opened.splice(0).map((connection) => connection.close()));
+      await permissive.stop();
     }
   });
 });

@@ -7,7 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Credentials } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { Config } from '../config.js';
+import type { Config, CorsPolicy } from '../config.js';
 import type { Context } from '../context.js';
 import type { NoteRepository } from '../db/notes.js';
 import { coded } from '../errors.js';
@@ -65,8 +65,18 @@ export type Realtime = Readonly<{
 
 const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shutting down: reconnect.' };
 
-function isSameOrigin(origin: string, host: string | undefined): boolean {
-  return host !== undefined && URL.canParse(origin) && new URL(origin).host === host;
+/**
+ * Browsers open a WebSocket to any site, with that site's cookies, and no
+ * CORS check stops them, so the upgrade's Origin is checked here: the API's
+ * own, or one CORS_ORIGINS allows. `*` admits any site with a token it holds
+ * (as over HTTP), but not with the user's cookies: over HTTP browsers refuse
+ * credentials with `*`, and behind forward authentication the proxy's
+ * x-authgear-* headers on a browser's upgrade come from its cookies.
+ */
+function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string | undefined, forwarded: boolean): boolean {
+  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host) return true;
+  if (cors.anyOrigin) return !forwarded;
+  return isAllowedOrigin(cors, origin);
 }
 
 const viewerKey = (viewer: Viewer | null, clientAddress: string): string =>
@@ -211,8 +221,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       if (closing) return refuseUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'The server is shutting down; reconnect in a moment.', { 'retry-after': '1' });
       const headers = readHeaders(req);
       const origin = headers.map.get('origin');
-      // Browsers open WebSockets to any site, with its cookies, and no CORS stops them: the origin is checked here.
-      if (origin !== undefined && !isAllowedOrigin(config.http.cors, origin) && !isSameOrigin(origin, headers.map.get('host'))) {
+      if (origin !== undefined && !isAllowedUpgradeOrigin(config.http.cors, origin, headers.map.get('host'), headers.authgear.length > 0)) {
         return refuseUpgrade(socket, 403, 'FORBIDDEN', 'WebSocket connections from this origin are not allowed: add it to CORS_ORIGINS.');
       }
       const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
