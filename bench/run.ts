@@ -34,6 +34,7 @@ import { generateSigningKey } from '../src/auth/dev-issuer.js';
 import { ROOT } from '../test/helpers/process.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
 import { benchPagination, DEFAULT_BENCH_DATABASE_URL } from './pagination.js';
+import { benchSubscriptions } from './subscriptions.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -281,3 +282,4 @@ await benchPagination({
   connections: CONNECTIONS,
   out: join(dirname(args.out), 'pagination.json'),
 });
+await benchSubscriptions({ databaseUrl: args['database-url'], out: join(dirname(args.out), 'subscriptions.json') });

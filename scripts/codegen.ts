@@ -26,11 +26,12 @@ const generated = await codegen({
     useTypeImports: true,
     enumsAsTypes: true,
     mapperTypeSuffix: 'Model',
-    avoidOptionals: { query: true, mutation: true },
+    avoidOptionals: { query: true, mutation: true, subscription: true },
     contextType: '../context.js#Context',
     mappers: {
       Viewer: '../auth/viewer.js#Viewer',
       Note: '../db/notes.js#NoteRecord',
+      NoteEvent: '../realtime/note-events.js#NoteEvent',
     },
     scalars: { DateTime: { input: 'Date', output: 'Date' } },
   },

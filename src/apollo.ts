@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import type { Logger } from './logger.js';
@@ -26,6 +26,19 @@ query Me {
     authenticatedAt
   }
 }
+
+# Run this one too, then create, update or delete a note (here or with curl):
+# the events arrive over WebSocket, authenticated with the same header.
+subscription MyNoteEvents {
+  myNoteEvents {
+    kind
+    noteId
+    note {
+      title
+      updatedAt
+    }
+  }
+}
 `;
 
 type Limit = 'depth' | 'aliases' | 'directives' | 'cost';
@@ -43,7 +56,8 @@ function limitReporter(limit: Limit) {
   };
 }
 
-function queryLimits(config: Config) {
+/** The query limits of section 8, for every operation: over HTTP (Apollo) and over WebSocket. */
+export function queryLimits(config: Config) {
   const { limits } = config.graphql;
   return new ApolloArmor({
     // Apollo's hideSchemaDetailsFromClientErrors already strips "Did you mean" in production.
@@ -77,6 +91,54 @@ export function createFormatError(isProduction: boolean) {
   };
 }
 
+/**
+ * A subscription over HTTP would run as a query and fail obscurely: say
+ * where subscriptions are served. A validation rule, so that Apollo's
+ * document cache makes it free for every other request.
+ */
+const subscriptionsOverWebSocketOnly: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === OperationTypeNode.SUBSCRIPTION) {
+      context.reportError(new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL, not over HTTP.', { nodes: [node] }));
+    }
+  },
+});
+
+// Where the embedded Sandbox is created; Apollo writes `initialEndpoint` (this page's URL) there.
+const SANDBOX_ENDPOINT = /(\n\s*)initialEndpoint,/;
+
+/**
+ * Apollo's landing page options have no subscription endpoint, and Sandbox
+ * then needs one typed into its connection settings. EmbeddedSandbox takes
+ * `initialSubscriptionEndpoint`, so it is added to the page: this same URL
+ * as ws:// (wss:// behind TLS). Sandbox opens graphql-ws connections from
+ * the page, with its headers (the shared Authorization included) as the
+ * connection_init payload.
+ */
+function withSandboxSubscriptions(landingPage: ApolloServerPlugin<Context>, logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async serverWillStart(service) {
+      const listener = await landingPage.serverWillStart?.(service);
+      if (listener?.renderLandingPage === undefined) return listener;
+      const render = listener.renderLandingPage.bind(listener);
+      return {
+        ...listener,
+        async renderLandingPage() {
+          const { html } = await render();
+          // Apollo renders the page afresh for each request (a new CSP nonce each time).
+          return {
+            html: async () => {
+              const page = typeof html === 'string' ? html : await html();
+              if (!SANDBOX_ENDPOINT.test(page)) logger.warn('the Sandbox page changed shape: set its subscriptions URL by hand (ws://<host>/graphql)');
+              return page.replace(SANDBOX_ENDPOINT, "$1initialEndpoint,$1initialSubscriptionEndpoint: initialEndpoint.replace(/^http/, 'ws'),");
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 /** Logs errors that are not part of the API's contract, with the request id. */
 function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<Context> {
   return {
@@ -102,7 +164,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
   const limits = queryLimits(config);
   const landingPage = config.isProduction
     ? ApolloServerPluginLandingPageDisabled()
-    : ApolloServerPluginLandingPageLocalDefault({
+    : withSandboxSubscriptions(ApolloServerPluginLandingPageLocalDefault({
         document: SANDBOX_DOCUMENT,
         // Embedded Sandbox applies initialState.sharedHeaders, also to its introspection
         // queries; the top-level `headers` option is ignored there (apollo-server#7919).
@@ -114,7 +176,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
           },
         },
         footer: false,
-      });
+      }), logger);
 
   return new ApolloServer<Context>({
     schema,
@@ -127,7 +189,7 @@ export function createApollo({ config, schema, logger, sandboxToken }: ApolloOpt
     // main.ts owns the signals: it stops the HTTP server, Apollo and the database in order.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.graphql.limits.maxTokens },
-    validationRules: limits.validationRules,
+    validationRules: [...limits.validationRules, subscriptionsOverWebSocketOnly],
     formatError: createFormatError(config.isProduction),
     plugins: [
       // graphql-armor types its plugins against Apollo's CJS build; the runtime objects are the same.

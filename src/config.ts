@@ -50,6 +50,12 @@ export type Config = Readonly<{
   auth: AuthConfig;
   database: Readonly<{ url: string | null; pgliteDataDir: string | null }>;
   graphql: Readonly<{ introspection: boolean; limits: QueryLimits }>;
+  realtime: Readonly<{
+    /** Seconds a connection authenticated by the resolver (forward authentication) may stay open. */
+    maxLifetimeSeconds: number;
+    maxSubscriptionsPerConnection: number;
+    maxConnectionsPerViewer: number;
+  }>;
   logLevel: LogLevel;
   devIssuerKeyDir: string;
 }>;
@@ -163,6 +169,11 @@ export function loadConfig(env: Env): Config {
         maxTokens: integer('QUERY_MAX_TOKENS', 1000, 10, 100_000, '1000'),
         maxCost: integer('QUERY_MAX_COST', 5000, 1, 1_000_000, '5000'),
       },
+    },
+    realtime: {
+      maxLifetimeSeconds: integer('SUBSCRIPTION_MAX_LIFETIME', 1800, 1, 7 * 24 * 3600, '1800'),
+      maxSubscriptionsPerConnection: integer('SUBSCRIPTION_MAX_PER_CONNECTION', 20, 1, 1000, '20'),
+      maxConnectionsPerViewer: integer('SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER', 10, 1, 1_000_000, '10'),
     },
     logLevel: logLevel ?? 'info',
     devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',

@@ -1,5 +1,6 @@
 import type { Viewer } from './auth/viewer.js';
 import type { NoteRepository } from './db/notes.js';
+import type { NoteEventFeed } from './realtime/note-feed.js';
 
 /** What every resolver and rule receives. */
 export type Context = {
@@ -7,6 +8,8 @@ export type Context = {
   readonly viewer: Viewer | null;
   readonly notes: NoteRepository;
   readonly requestId: string;
+  /** The note events a subscription reads, bounded by its connection; only on WebSocket connections. */
+  readonly noteEvents?: NoteEventFeed;
 };
 
 /** For resolvers behind a rule that already refused guests. */

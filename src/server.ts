@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { DestinationStream } from 'pino';
-import { createApollo } from './apollo.js';
+import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver } from './auth/dev-resolver.js';
@@ -16,8 +17,11 @@ import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
-import { sendError } from './http/respond.js';
+import { refuseUpgrade, sendError } from './http/respond.js';
 import { createLogger, type Logger } from './logger.js';
+import { createNoteEvents } from './realtime/note-events.js';
+import { publishingChanges } from './realtime/publish-changes.js';
+import { createRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits, type RealtimeStats } from './realtime/ws-server.js';
 import { buildSchema } from './schema.js';
 
 export type ServerDeps = Readonly<{
@@ -30,6 +34,8 @@ export type ServerDeps = Readonly<{
   verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
+  /** Bounds of WebSocket connections, instead of the configured and default ones. */
+  realtime?: Partial<RealtimeLimits>;
 }>;
 
 export type RunningServer = Readonly<{
@@ -45,7 +51,9 @@ export type RunningServer = Readonly<{
   /** A ready dev token (admin, verified) for the start-up banner and Sandbox. */
   devToken: string | null;
   logger: Logger;
-  /** Stops accepting connections, lets in-flight requests finish, closes the database. */
+  /** The WebSocket side: how many connections and event streams are open. */
+  realtime: Readonly<{ stats(): RealtimeStats }>;
+  /** Closes WebSockets (1001), stops accepting connections, lets in-flight requests finish, closes the database. */
   stop(): Promise<void>;
 }>;
 
@@ -76,15 +84,24 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   // Requests (resolvers, rules, /readyz) see an outage as SERVICE_UNAVAILABLE;
   // start-up (migrations) sees the driver's own error.
   const database = availability.guard(opened);
+  let stopEvents = () => Promise.resolve();
 
   // The dev issuer's URL contains the port, known only once listening;
   // until the app is ready every request gets a 503.
   let app = (_req: IncomingMessage, res: ServerResponse) =>
     sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is starting; retry in a moment.', { 'retry-after': '1' });
+  let upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = (_req, socket) =>
+    refuseUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'The server is starting; retry in a moment.', { 'retry-after': '1' });
   const httpServer = createHttpServer((req, res) => app(req, res));
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
     const applied = await migrate(opened);
     if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
+    const storedNotes = createNoteRepository(database);
+    const events = createNoteEvents({ database, notes: storedNotes, logger });
+    await events.start();
+    stopEvents = () => events.stop();
+    const notes = publishingChanges(storedNotes, events);
     const port = await listen(httpServer, config.http.port, config.http.host);
 
     const devIssuer =
@@ -113,17 +130,27 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    app = createApp({
+    const credentials = createCredentials(verifier);
+    const clientAddresses = createClientAddresses(config.http.trustedProxies);
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, logger });
+    const realtime = createRealtime({
       config,
-      apollo,
-      verifier,
-      credentials: createCredentials(verifier),
-      clientAddresses: createClientAddresses(config.http.trustedProxies),
-      database,
-      notes: createNoteRepository(database),
-      dev,
+      schema,
+      validationRules: queryLimits(config).validationRules,
+      formatError: createFormatError(config.isProduction),
+      credentials,
+      clientAddresses,
+      notes,
+      events,
       logger,
+      limits: {
+        ...DEFAULT_REALTIME_LIMITS,
+        maxSubscriptionsPerConnection: config.realtime.maxSubscriptionsPerConnection,
+        maxConnectionsPerViewer: config.realtime.maxConnectionsPerViewer,
+        ...deps.realtime,
+      },
     });
+    upgrade = realtime.handleUpgrade;
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(
@@ -142,14 +169,19 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       devResolver,
       devToken,
       logger,
+      realtime: { stats: realtime.stats },
       async stop() {
+        // First: Apollo's drain would end upgraded sockets without a close frame.
+        await realtime.close();
         await apollo.stop();
+        await events.stop();
         await closeDatabase();
         logger.info('server stopped');
       },
     };
   } catch (error) {
     httpServer.close();
+    await stopEvents();
     await closeDatabase();
     throw error;
   }

@@ -118,6 +118,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('subscriptions: SUBSCRIPTION_MAX_LIFETIME 1800 s, 20 operations per connection, 10 connections per viewer; nonsense is one line each', () => {
+    expect(loadConfig({}).realtime).toEqual({ maxLifetimeSeconds: 1800, maxSubscriptionsPerConnection: 20, maxConnectionsPerViewer: 10 });
+    expect(loadConfig({ SUBSCRIPTION_MAX_LIFETIME: '60', SUBSCRIPTION_MAX_PER_CONNECTION: '5', SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER: '5000' }).realtime).toEqual({
+      maxLifetimeSeconds: 60,
+      maxSubscriptionsPerConnection: 5,
+      maxConnectionsPerViewer: 5000,
+    });
+    expect(problemsOf({ SUBSCRIPTION_MAX_LIFETIME: '0', SUBSCRIPTION_MAX_PER_CONNECTION: 'many' })).toEqual([
+      'SUBSCRIPTION_MAX_LIFETIME: must be a whole number from 1 to 604800, got "0", e.g. SUBSCRIPTION_MAX_LIFETIME=1800',
+      'SUBSCRIPTION_MAX_PER_CONNECTION: must be a whole number from 1 to 1000, got "many", e.g. SUBSCRIPTION_MAX_PER_CONNECTION=20',
+    ]);
+  });
+
   it('treats empty values as unset, as a copied .env.example leaves them', () => {
     expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
   });

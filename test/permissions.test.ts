@@ -1,5 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { graphql, isObjectType } from 'graphql';
+import { executeSync, graphql, isObjectType, parse, subscribe } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, deny, shield } from 'graphql-shield';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import type { Context } from '../src/context.js';
 import type { NoteRecord, NoteRepository } from '../src/db/notes.js';
 import { createPermissions, createRuleTree } from '../src/permissions/index.js';
 import { canReadNote } from '../src/permissions/rules.js';
+import type { NoteEventFeed } from '../src/realtime/note-feed.js';
+import { buildSchema } from '../src/schema.js';
 import { loadTypeDefs } from '../src/type-defs.js';
 import { codes, execute, show, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
@@ -110,11 +112,11 @@ afterAll(async () => {
 });
 
 describe('every root field has an explicit rule', () => {
-  it('walks the schema: no Query/Mutation field and no object type is left to the fallback', () => {
+  it('walks the schema: no Query/Mutation/Subscription field and no object type is left to the fallback', () => {
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs() });
     const tree: Record<string, unknown> = createRuleTree({ reauthMaxAgeSeconds: 300 });
     const missing: string[] = [];
-    for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
       if (!root) continue;
       const rules = tree[root.name] as Record<string, unknown> | undefined;
       for (const field of Object.keys(root.getFields())) {
@@ -391,6 +393,51 @@ describe('the Note type rule', () => {
     expect(owner.data).toEqual({ leak: { title: 'secret' } });
     const admin = await graphql({ schema, source: '{ leak { title } }', contextValue: context('admin', ['admin']) });
     expect(admin.data).toEqual({ leak: { title: 'secret' } });
+  });
+});
+
+describe('the Note type rule on subscription events', () => {
+  it("each event passes the Note rule again for its subscriber: someone else's note in a stream reads as null, FORBIDDEN", async () => {
+    const schema = buildSchema({
+      serverInfo: { name: 'test', version: '0', issuer: 'https://issuer.example', devIssuer: false, reauthMaxAgeSeconds: 300 },
+      reauthMaxAgeSeconds: 300,
+    });
+    const leaked: NoteRecord = { id: 'n1', ownerId: 'someone-else', title: 'secret', body: 'secret', createdAt: new Date(), updatedAt: new Date() };
+    // A feed that gets the owner filter wrong: the rule on Note is the second lock.
+    const feed: NoteEventFeed = {
+      stream: (_scope, field) =>
+        (async function* () {
+          yield { [field]: { kind: 'UPDATED', noteId: leaked.id, note: leaked } };
+        })() as never,
+      end: () => undefined,
+      size: 0,
+    };
+    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, requestId: 'test', noteEvents: feed };
+    const stream = await subscribe({ schema, document: parse('subscription { myNoteEvents { kind noteId note { title } } }'), contextValue });
+    if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
+    const { value } = await stream.next();
+    expect(value?.data).toEqual({ myNoteEvents: { kind: 'UPDATED', noteId: 'n1', note: null } });
+    expect(value?.errors?.map((error) => error.extensions['code'])).toEqual(['FORBIDDEN']);
+  });
+
+  it('an event is executed synchronously, Note rule included (no promise per field for thousands of subscribers), with the same verdicts', () => {
+    const schema = buildSchema({
+      serverInfo: { name: 'test', version: '0', issuer: 'https://issuer.example', devIssuer: false, reauthMaxAgeSeconds: 300 },
+      reauthMaxAgeSeconds: 300,
+    });
+    const note: NoteRecord = { id: 'n2', ownerId: 'owner', title: 'mine', body: 'b', createdAt: new Date(0), updatedAt: new Date(0) };
+    const document = parse('subscription { myNoteEvents { kind note { title createdAt } } }');
+    const run = (sub: string) =>
+      executeSync({
+        schema,
+        document,
+        rootValue: { myNoteEvents: { kind: 'CREATED', noteId: note.id, note } },
+        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, requestId: 'test' } satisfies Context,
+      });
+    expect(run('owner')).toEqual({ data: { myNoteEvents: { kind: 'CREATED', note: { title: 'mine', createdAt: '1970-01-01T00:00:00.000Z' } } } });
+    const stranger = run('stranger');
+    expect(stranger.data).toEqual({ myNoteEvents: { kind: 'CREATED', note: null } });
+    expect(stranger.errors?.map((error) => error.extensions['code'])).toEqual(['FORBIDDEN']);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, execute, show } from './helpers/graphql.js';
 import { runEntry } from './helpers/process.js';
+import { bearer, connectRaw, wsUrl } from './helpers/ws.js';
 
 // The real entry points, as a user runs them: src/main.ts and src/cli/token.ts.
 
@@ -38,6 +39,19 @@ describe('npm start with zero configuration', () => {
     expect((await stat(join(keyDir, 'signing-key.json'))).mode & 0o777).toBe(0o600);
 
     app.child.kill('SIGTERM');
+    expect(await app.exited, app.stderr()).toBe(0);
+  });
+
+  it('SIGTERM closes WebSockets with 1001 (a subscription with the dev token was running) and exits 0', async () => {
+    const app = runEntry('src/main.ts', [], { PORT: '0', HOST: '127.0.0.1', DEV_ISSUER_DIR: join(workDir, 'sigterm-keys') });
+    const [, url] = await app.waitFor(/GraphQL API\s+(http:\/\/\S+\/graphql)/);
+    const [, token] = await app.waitFor(/\n(eyJ[\w-]+\.[\w-]+\.[\w-]+)\n/);
+    const subscriber = await connectRaw(wsUrl(url as string), bearer(token as string));
+    subscriber.subscribe('mine', 'subscription { myNoteEvents { kind } }');
+    subscriber.subscribe('probe', '{ __typename }');
+    await subscriber.next((m) => m.id === 'probe' && m.type === 'complete');
+    app.child.kill('SIGTERM');
+    expect(await subscriber.closed).toEqual({ code: 1001, reason: 'The server is shutting down: reconnect.' });
     expect(await app.exited, app.stderr()).toBe(0);
   });
 

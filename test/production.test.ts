@@ -31,6 +31,8 @@ function breakable(db: Database): Database & { breakage: Breakage } {
       return db.query<Row>(sql, params);
     },
     transaction: db.transaction.bind(db),
+    listen: db.listen.bind(db),
+    notify: db.notify.bind(db),
     close: () => Promise.resolve(),
   };
   return wrapper;

@@ -57,6 +57,8 @@ export function createAvailability(logger: Logger): Availability {
       kind: db.kind,
       query: (sql, params) => observed(() => db.query(sql, params)),
       transaction: (work) => observed(() => db.transaction(work)),
+      listen: (channel, onPayload) => db.listen(channel, onPayload),
+      notify: (channel, payload) => observed(() => db.notify(channel, payload)),
       close: () => db.close(),
     }),
     lost: (error) => failed(error, epoch),

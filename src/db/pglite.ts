@@ -26,6 +26,13 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     kind: 'pglite',
     query: (sql, params) => guarded(() => queryable(db).query(sql, params)),
     transaction: (work) => guarded(() => db.transaction((tx) => work(queryable(tx)))),
+    async listen(channel, onPayload) {
+      const stop = await db.listen(channel, onPayload);
+      return async () => {
+        if (!db.closed) await stop();
+      };
+    },
+    notify: (channel, payload) => guarded(async () => void (await db.query('SELECT pg_notify($1, $2)', [channel, payload]))),
     close: () => db.close(),
   };
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DatabaseUnavailableError, isUnavailableSqlState, type Database, type Queryable } from './database.js';
+import { createPgListener } from './pg-listener.js';
 
 const queryable = (client: pg.PoolClient): Queryable => ({
   async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
@@ -54,6 +55,9 @@ export async function openPostgres(url: string, onIdleError: (error: Error) => v
     }
   }
 
+  const listener = createPgListener(url, (error, retryInMs) =>
+    onIdleError(new Error(`The LISTEN connection failed (${error.message}); reopening it in ${retryInMs} ms`, { cause: error })),
+  );
   return {
     kind: 'postgres',
     query: (sql, params) => withClient((client) => queryable(client).query(sql, params)),
@@ -69,6 +73,11 @@ export async function openPostgres(url: string, onIdleError: (error: Error) => v
           throw error;
         }
       }),
-    close: () => pool.end(),
+    listen: (channel, onPayload) => listener.listen(channel, onPayload),
+    notify: (channel, payload) => withClient(async (client) => void (await client.query('SELECT pg_notify($1, $2)', [channel, payload]))),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
 }

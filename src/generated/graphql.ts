@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Viewer as ViewerModel } from '../auth/viewer.js';
 import type { NoteRecord as NoteRecordModel } from '../db/notes.js';
+import type { NoteEvent as NoteEventModel } from '../realtime/note-events.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -17,6 +18,29 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An ISO-8601 date-time in UTC, e.g. 2026-11-23T17:04:48.000Z. */
   DateTime: { input: Date; output: Date; }
+};
+
+/** Live updates, over WebSocket (graphql-transport-ws) at the same URL as queries. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Changes to your own notes, as they happen. Registered (non-anonymous) users only. */
+  myNoteEvents: NoteEvent;
+  /** Changes to every user's notes. Role admin only. */
+  allNoteEvents: NoteEvent;
+};
+
+export type NoteEventKind =
+  | 'CREATED'
+  | 'UPDATED'
+  | 'DELETED';
+
+/** One change to a note. Only ids travel between replicas; the note is read afresh for each event. */
+export type NoteEvent = {
+  __typename?: 'NoteEvent';
+  kind: NoteEventKind;
+  noteId: Scalars['ID']['output'];
+  /** The note as it is after the change; null for DELETED. */
+  note?: Maybe<Note>;
 };
 
 export type Query = {
@@ -241,10 +265,13 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NoteEventKind: NoteEventKind;
+  NoteEvent: ResolverTypeWrapper<NoteEventModel>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Note: ResolverTypeWrapper<NoteRecordModel>;
@@ -261,10 +288,12 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Subscription: Record<PropertyKey, never>;
+  NoteEvent: NoteEventModel;
+  ID: Scalars['ID']['output'];
   Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
-  ID: Scalars['ID']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   Note: NoteRecordModel;
@@ -276,6 +305,17 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   ServerInfo: ServerInfo;
   Viewer: ViewerModel;
+};
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  myNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "myNoteEvents", ParentType, ContextType>;
+  allNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "allNoteEvents", ParentType, ContextType>;
+};
+
+export type NoteEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteEvent'] = ResolversParentTypes['NoteEvent']> = {
+  kind?: Resolver<ResolversTypes['NoteEventKind'], ParentType, ContextType>;
+  noteId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -339,6 +379,8 @@ export type ViewerResolvers<ContextType = Context, ParentType extends ResolversP
 };
 
 export type Resolvers<ContextType = Context> = {
+  Subscription?: SubscriptionResolvers<ContextType>;
+  NoteEvent?: NoteEventResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;

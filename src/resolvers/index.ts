@@ -1,4 +1,5 @@
 import type { Resolvers, ServerInfo } from '../generated/graphql.js';
+import { noteEventSubscriptions } from './note-events.js';
 import { noteMutations, noteQueries } from './notes.js';
 import { DateTime } from './scalars.js';
 import { serverInfoQueries } from './server-info.js';
@@ -9,6 +10,7 @@ export function createResolvers(serverInfo: ServerInfo): Resolvers {
     DateTime,
     Query: { ...serverInfoQueries(serverInfo), ...viewerQueries, ...noteQueries },
     Mutation: noteMutations,
+    Subscription: noteEventSubscriptions,
     Viewer,
   };
 }

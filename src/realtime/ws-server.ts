@@ -1,0 +1,258 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import type { Context as ConnectionContext } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Credentials } from '../auth/credentials.js';
+import { AuthError } from '../auth/errors.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { Config, CorsPolicy } from '../config.js';
+import type { Context } from '../context.js';
+import type { NoteRepository } from '../db/notes.js';
+import { coded } from '../errors.js';
+import type { ClientAddresses } from '../http/client-address.js';
+import { isAllowedOrigin } from '../http/cors.js';
+import { readHeaders } from '../http/headers.js';
+import { refuseUpgrade } from '../http/respond.js';
+import type { Logger } from '../logger.js';
+import { Close, refusalClosing, type Closing } from './close-codes.js';
+import { Connection } from './connection.js';
+import { credentialDeadline } from './expiry.js';
+import type { NoteEvents } from './note-events.js';
+import { offeredByConnection } from './offered.js';
+import { createErrorFormatter, createOperationPreparer } from './operation.js';
+
+export type RealtimeLimits = Readonly<{
+  /** Operations (subscriptions, mostly) running at once on one connection; the one over gets an `error`. */
+  maxSubscriptionsPerConnection: number;
+  /** Open connections of one viewer (a guest: of one client address); the one over is closed with 1008. */
+  maxConnectionsPerViewer: number;
+  /** How long a new socket may take to send connection_init (graphql-ws closes it with 4408). */
+  connectionInitTimeoutMs: number;
+  /** Bytes of events a connection may have waiting (queued, or buffered in the socket) before it is closed with 1008. */
+  maxBufferedBytes: number;
+  /** How long stop() waits for clients to answer the 1001 close before it drops them. */
+  closeGraceMs: number;
+}>;
+
+export const DEFAULT_REALTIME_LIMITS = { connectionInitTimeoutMs: 3000, maxBufferedBytes: 1024 * 1024, closeGraceMs: 2000 } as const;
+
+export type RealtimeDeps = Readonly<{
+  config: Config;
+  schema: GraphQLSchema;
+  /** Apollo's query limits, applied to WebSocket operations as well. */
+  validationRules: readonly ValidationRule[];
+  formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
+  credentials: Credentials;
+  clientAddresses: ClientAddresses;
+  notes: NoteRepository;
+  events: NoteEvents;
+  logger: Logger;
+  limits: RealtimeLimits;
+}>;
+
+export type RealtimeStats = Readonly<{ connections: number; subscriptions: number }>;
+
+export type Realtime = Readonly<{
+  /** For the HTTP server's `upgrade` event: /graphql becomes a graphql-transport-ws connection, anything else a 404. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Refuses new connections, closes open ones with 1001 and drops those that do not answer within the grace period. */
+  close(): Promise<void>;
+  /** Authenticated connections and their running event streams. */
+  stats(): RealtimeStats;
+}>;
+
+const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shutting down: reconnect.' };
+
+/**
+ * Browsers open a WebSocket to any site, with that site's cookies, and no
+ * CORS check stops them, so the upgrade's Origin is checked here: the API's
+ * own, or one CORS_ORIGINS allows. `*` admits any site with a token it holds
+ * (as over HTTP), but not with the user's cookies: over HTTP browsers refuse
+ * credentials with `*`, and behind forward authentication the proxy's
+ * x-authgear-* headers on a browser's upgrade come from its cookies.
+ */
+function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string | undefined, forwarded: boolean): boolean {
+  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host) return true;
+  if (cors.anyOrigin) return !forwarded;
+  return isAllowedOrigin(cors, origin);
+}
+
+const viewerKey = (viewer: Viewer | null, clientAddress: string): string =>
+  viewer === null ? `guest:${clientAddress}` : `${viewer.kind}:${viewer.id}`;
+
+/**
+ * GraphQL over WebSocket (graphql-ws, `graphql-transport-ws`) on the API's
+ * own port and path, with exactly the protection of a query: the same
+ * credentials (credentials.ts) read from connection_init and the upgrade
+ * request, the same schema and shield, the same query limits and error
+ * codes; plus what only a long-lived connection needs: it is closed when
+ * its credential expires, and bounded in operations, connections per
+ * viewer and unread bytes.
+ */
+export function createRealtime(deps: RealtimeDeps): Realtime {
+  const { config, credentials, clientAddresses, notes, events, logger, limits } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
+  const connections = new WeakMap<WebSocket, Connection>();
+  const live = new Set<Connection>();
+  const perViewer = new Map<string, number>();
+  const prepare = createOperationPreparer({
+    schema: deps.schema,
+    validationRules: deps.validationRules,
+    maxTokens: config.graphql.limits.maxTokens,
+    introspection: config.graphql.introspection,
+    isProduction: config.isProduction,
+  });
+  const format = createErrorFormatter({ formatError: deps.formatError, logger });
+  let closing = false;
+
+  const connectionOf = (ctx: ConnectionContext<Record<string, unknown> | undefined, Extra>): Connection => {
+    const connection = connections.get(ctx.extra.socket);
+    if (connection === undefined) throw new Error('A WebSocket reached graphql-ws without passing handleUpgrade.');
+    return connection;
+  };
+
+  function admit(connection: Connection, viewer: Viewer | null): boolean {
+    const key = viewerKey(viewer, connection.clientAddress);
+    const open = perViewer.get(key) ?? 0;
+    if (open >= limits.maxConnectionsPerViewer) {
+      connection.close({
+        code: Close.policyViolation,
+        reason: `too many connections: this viewer already has ${open} open (at most ${limits.maxConnectionsPerViewer})`,
+      });
+      return false;
+    }
+    perViewer.set(key, open + 1);
+    live.add(connection);
+    const deadline = credentialDeadline(viewer, Date.now(), {
+      clockToleranceSeconds: config.auth.clockToleranceSeconds,
+      maxLifetimeSeconds: config.realtime.maxLifetimeSeconds,
+    });
+    connection.accept(viewer, deadline, events, () => {
+      live.delete(connection);
+      const left = (perViewer.get(key) ?? 1) - 1;
+      if (left === 0) perViewer.delete(key);
+      else perViewer.set(key, left);
+    });
+    return true;
+  }
+
+  const server = useServer<Record<string, unknown> | undefined>(
+    {
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      async onConnect(ctx) {
+        const connection = connectionOf(ctx);
+        let viewer: Viewer | null;
+        try {
+          viewer = await credentials.viewerFor(offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams));
+        } catch (error) {
+          if (!(error instanceof AuthError)) throw error;
+          const line = { connectionId: connection.id, clientAddress: connection.clientAddress, authFailure: error.failure, authReason: error.reason, authDetail: error.description };
+          if (error.failure === 'provider_unavailable' || error.failure === 'bad_forwarded_headers') logger.warn(line, 'websocket refused');
+          else logger.info(line, 'websocket refused');
+          connection.close(refusalClosing(error));
+          return false;
+        }
+        // The client may have left while its credential was being checked.
+        if (connection.socket.readyState !== WebSocket.OPEN || !admit(connection, viewer)) return false;
+        logger.info(
+          { connectionId: connection.id, clientAddress: connection.clientAddress, viewerId: viewer?.id, source: viewer?.source },
+          'websocket connected',
+        );
+        return true;
+      },
+      async onSubscribe(ctx, id, payload) {
+        const connection = connectionOf(ctx);
+        // Every operation on a socket starts here: the place for per-operation budgets (DESIGN 12).
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return [
+            coded(
+              `At most ${limits.maxSubscriptionsPerConnection} operations may run at once on one connection: complete one first.`,
+              'QUERY_LIMIT_EXCEEDED',
+              { limit: 'subscriptions' },
+            ),
+          ];
+        }
+        const prepared = prepare(payload);
+        if (Array.isArray(prepared)) return prepared;
+        connection.operations++;
+        const requestId = `${connection.id}:${id.slice(0, 64)}`;
+        logger.info({ requestId, operationName: prepared.operationName, viewerId: connection.viewer?.id }, 'websocket operation');
+        const contextValue: Context = { viewer: connection.viewer, notes, requestId, ...(connection.feed === null ? {} : { noteEvents: connection.feed }) };
+        return { ...prepared, contextValue };
+      },
+      onNext(_ctx, _id, _payload, args, result) {
+        if (result.errors === undefined) return;
+        return { ...result, errors: format(result.errors, (args.contextValue as Context).requestId) };
+      },
+      onError(ctx, id, _payload, errors) {
+        return format(errors, `${connectionOf(ctx).id}:${id.slice(0, 64)}`);
+      },
+      onClose(ctx, code) {
+        const connection = connectionOf(ctx);
+        connection.released();
+        logger.info(
+          {
+            connectionId: connection.id,
+            clientAddress: connection.clientAddress,
+            viewerId: connection.viewer?.id,
+            code,
+            closedBy: connection.closing === null ? 'client' : 'server',
+            reason: connection.closing?.reason,
+            durationMs: Date.now() - connection.openedAt,
+            operations: connection.operations,
+          },
+          'websocket closed',
+        );
+      },
+      isProd: config.isProduction,
+    },
+    wss,
+  );
+
+  return {
+    handleUpgrade(req, socket, head) {
+      // A client that resets mid-handshake is nobody's error.
+      socket.on('error', () => socket.destroy());
+      const url = req.url ?? '/';
+      const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
+      if (path !== '/graphql') return refuseUpgrade(socket, 404, 'NOT_FOUND', 'Nothing to upgrade here: subscriptions are served at /graphql.');
+      if (closing) return refuseUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'The server is shutting down; reconnect in a moment.', { 'retry-after': '1' });
+      const headers = readHeaders(req);
+      const origin = headers.map.get('origin');
+      if (origin !== undefined && !isAllowedUpgradeOrigin(config.http.cors, origin, headers.map.get('host'), headers.authgear.length > 0)) {
+        return refuseUpgrade(socket, 403, 'FORBIDDEN', 'WebSocket connections from this origin are not allowed: add it to CORS_ORIGINS.');
+      }
+      const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        connections.set(ws, new Connection(ws, headers, trustedPeer, clientAddress, limits.maxBufferedBytes));
+        wss.emit('connection', ws, req);
+      });
+    },
+    async close() {
+      closing = true;
+      const open = [...wss.clients];
+      const closed = open.map((ws) => (ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => ws.once('close', () => resolve()))));
+      for (const ws of open) {
+        const connection = connections.get(ws);
+        if (connection === undefined) ws.close(GOING_AWAY.code, GOING_AWAY.reason);
+        else connection.close(GOING_AWAY);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limits.closeGraceMs);
+      });
+      await Promise.race([Promise.all(closed), grace]);
+      clearTimeout(timer);
+      for (const ws of open) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+      await Promise.all(closed);
+      await server.dispose();
+    },
+    stats() {
+      let subscriptions = 0;
+      for (const connection of live) subscriptions += connection.feed?.size ?? 0;
+      return { connections: live.size, subscriptions };
+    },
+  };
+}
