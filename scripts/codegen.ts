@@ -32,6 +32,7 @@ const generated = await codegen({
       Viewer: '../auth/viewer.js#Viewer',
       Note: '../db/notes.js#NoteRecord',
       NoteEvent: '../realtime/note-events.js#NoteEvent',
+      RateLimit: '../limits/budget.js#Standing',
     },
     scalars: { DateTime: { input: 'Date', output: 'Date' } },
   },

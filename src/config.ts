@@ -4,6 +4,7 @@ import { isLoopbackHost } from './loopback.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export type QueryLimits = Readonly<{
   maxDepth: number;
@@ -56,8 +57,22 @@ export type Config = Readonly<{
     maxSubscriptionsPerConnection: number;
     maxConnectionsPerViewer: number;
   }>;
+  limits: LimitsConfig;
+  /** Where /metrics is served: null on the main port (loopback clients only), a port of its own (anyone), or 'off'. */
+  metricsPort: number | null | 'off';
   logLevel: LogLevel;
+  /** One readable line per entry (pino-pretty), or JSON lines for log collectors. */
+  logFormat: LogFormat;
   devIssuerKeyDir: string;
+}>;
+
+export type LimitsConfig = Readonly<{
+  /** Query-cost points per viewer (a guest: per client address) per window; null when RATE_LIMIT_POINTS=0. */
+  budget: Readonly<{ points: number; windowSeconds: number }> | null;
+  /** Refused credentials one client address may send per window; null when AUTH_FAILURE_LIMIT=0. */
+  authFailures: Readonly<{ limit: number; windowSeconds: number }> | null;
+  /** memory: per process; postgres: shared by every replica through DATABASE_URL. */
+  store: 'memory' | 'postgres';
 }>;
 
 export class ConfigError extends Error {
@@ -75,8 +90,9 @@ const DEV_CORS_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.e
 /**
  * Reads the environment once and returns a frozen, typed config. Every problem
  * is collected so a misconfigured deployment is fixed in one round trip.
+ * `terminal`: stdout is a terminal, where development logs are made readable.
  */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean } = {}): Config {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -139,6 +155,23 @@ export function loadConfig(env: Env): Config {
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (logLevel === undefined) fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`, 'info');
+  const logFormatRaw = read('LOG_FORMAT')?.toLowerCase();
+  let logFormat: LogFormat = nodeEnv === 'development' && terminal ? 'pretty' : 'json';
+  if (logFormatRaw === 'json' || logFormatRaw === 'pretty') logFormat = logFormatRaw;
+  else if (logFormatRaw !== undefined) fail('LOG_FORMAT', `must be json or pretty, got "${logFormatRaw}"`, 'json');
+
+  const windowSeconds = integer('RATE_LIMIT_WINDOW', 60, 1, 24 * 3600, '60');
+  const points = integer('RATE_LIMIT_POINTS', 10_000, 0, 1_000_000_000, '10000');
+  const authFailureLimit = integer('AUTH_FAILURE_LIMIT', 60, 0, 1_000_000, '60');
+  const storeRaw = (read('RATE_LIMIT_STORE') ?? 'memory').toLowerCase();
+  let store: LimitsConfig['store'] = 'memory';
+  if (storeRaw === 'memory' || storeRaw === 'postgres') store = storeRaw;
+  else fail('RATE_LIMIT_STORE', `must be memory or postgres, got "${storeRaw}"`, 'postgres');
+  if (store === 'postgres' && databaseUrl === undefined) {
+    fail('RATE_LIMIT_STORE', 'postgres needs DATABASE_URL (the embedded database is not shared between replicas)', 'memory');
+  }
+  const metricsPortRaw = read('METRICS_PORT');
+  const metricsPort = metricsPortRaw?.toLowerCase() === 'off' ? 'off' : metricsPortRaw === undefined ? null : integer('METRICS_PORT', 9464, 0, 65535, '9464');
 
   const config: Config = {
     nodeEnv,
@@ -175,7 +208,14 @@ export function loadConfig(env: Env): Config {
       maxSubscriptionsPerConnection: integer('SUBSCRIPTION_MAX_PER_CONNECTION', 20, 1, 1000, '20'),
       maxConnectionsPerViewer: integer('SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER', 10, 1, 1_000_000, '10'),
     },
+    limits: {
+      budget: points === 0 ? null : { points, windowSeconds },
+      authFailures: authFailureLimit === 0 ? null : { limit: authFailureLimit, windowSeconds },
+      store,
+    },
+    metricsPort,
     logLevel: logLevel ?? 'info',
+    logFormat,
     devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',
   };
 

@@ -1,5 +1,6 @@
 import type { Viewer } from './auth/viewer.js';
 import type { NoteRepository } from './db/notes.js';
+import type { Standing } from './limits/budget.js';
 import type { NoteEventFeed } from './realtime/note-feed.js';
 
 /** What every resolver and rule receives. */
@@ -8,6 +9,10 @@ export type Context = {
   readonly viewer: Viewer | null;
   readonly notes: NoteRepository;
   readonly requestId: string;
+  /** Who the client is, behind any trusted proxies: a guest's rate-limit key. */
+  readonly clientAddress: string;
+  /** Where this operation left the viewer's budget; set by the limits before execution, null when they are off. */
+  rateLimit?: Standing | null;
   /** The note events a subscription reads, bounded by its connection; only on WebSocket connections. */
   readonly noteEvents?: NoteEventFeed;
 };

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'QUERY_LIMIT_EXCEEDED'
+  | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'BAD_REQUEST'
   | 'SERVICE_UNAVAILABLE'

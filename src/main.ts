@@ -8,7 +8,7 @@ dotenv.config({ quiet: true });
 
 let config: Config;
 try {
-  config = loadConfig(process.env);
+  config = loadConfig(process.env, { terminal: process.stdout.isTTY === true });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   for (const problem of error.problems) process.stderr.write(`config: ${problem}\n`);

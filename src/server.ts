@@ -15,10 +15,14 @@ import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
-import { createApp, type DevRoutes } from './http/app.js';
+import { createApp, writeMetrics, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
-import { refuseUpgrade, sendError } from './http/respond.js';
+import { refuseUpgrade } from './http/respond.js';
+import { sendError } from './http/respond.js';
+import { createLimits, type Limits } from './limits/index.js';
+import { limitsPlugin } from './limits/plugin.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createNoteEvents } from './realtime/note-events.js';
 import { publishingChanges } from './realtime/publish-changes.js';
 import { createRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits, type RealtimeStats } from './realtime/ws-server.js';
@@ -51,6 +55,8 @@ export type RunningServer = Readonly<{
   /** A ready dev token (admin, verified) for the start-up banner and Sandbox. */
   devToken: string | null;
   logger: Logger;
+  /** Where /metrics is served: on this server's origin (loopback clients only) or METRICS_PORT; null when off. */
+  metricsUrl: string | null;
   /** The WebSocket side: how many connections and event streams are open. */
   realtime: Readonly<{ stats(): RealtimeStats }>;
   /** Closes WebSockets (1001), stops accepting connections, lets in-flight requests finish, closes the database. */
@@ -71,13 +77,20 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+function closeServer(server: Server | null): Promise<void> {
+  return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+}
+
 /**
  * Builds and starts the whole API: database, token verifier, schema with
  * permissions, Apollo, and the HTTP server. No globals: tests start as many
  * as they like on port 0.
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel, deps.logDestination);
+  const logger = createLogger(config.logLevel, config.logFormat, deps.logDestination);
+  const metrics = config.metricsPort === 'off' ? null : createMetrics();
+  let limits: Limits | null = null;
+  let metricsServer: Server | null = null;
   const availability = createAvailability(logger);
   const opened = deps.database ?? (await openDatabase(config.database, availability.lost));
   const closeDatabase = () => (deps.database ? Promise.resolve() : opened.close());
@@ -116,7 +129,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         ? null
         : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
 
-    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer });
+    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
     const schema = buildSchema({
       serverInfo: {
         name: PACKAGE.name,
@@ -127,12 +140,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       },
       reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
     });
-    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken });
+    limits = await createLimits({ config, schema, logger, metrics });
+    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
     const credentials = createCredentials(verifier);
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, logger });
+    const metricsOnMainPort = metrics !== null && config.metricsPort === null;
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
+    if (metrics !== null && typeof config.metricsPort === 'number') {
+      const served = metrics;
+      metricsServer = createHttpServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) void writeMetrics(served, res);
+        else sendError(res, 404, 'NOT_FOUND', 'This port serves GET /metrics only.');
+      });
+      await listen(metricsServer, config.metricsPort, config.http.host);
+    }
     const realtime = createRealtime({
       config,
       schema,
@@ -142,6 +166,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       clientAddresses,
       notes,
       events,
+      admission: limits,
+      authentications: metrics?.authentications ?? null,
       logger,
       limits: {
         ...DEFAULT_REALTIME_LIMITS,
@@ -160,7 +186,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
 
     const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    logger.info({ url: `${origin}/graphql`, issuer, database: database.kind, nodeEnv: config.nodeEnv }, 'server started');
+    const metricsPort = metricsServer === null ? null : (metricsServer.address() as AddressInfo).port;
+    const metricsUrl = metricsPort !== null ? `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics` : metricsOnMainPort ? `${origin}/metrics` : null;
+    logger.info({ url: `${origin}/graphql`, issuer, database: database.kind, nodeEnv: config.nodeEnv, metricsUrl }, 'server started');
     return {
       url: `${origin}/graphql`,
       origin,
@@ -169,11 +197,14 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       devResolver,
       devToken,
       logger,
+      metricsUrl,
       realtime: { stats: realtime.stats },
       async stop() {
         // First: Apollo's drain would end upgraded sockets without a close frame.
         await realtime.close();
         await apollo.stop();
+        await closeServer(metricsServer);
+        await limits?.close();
         await events.stop();
         await closeDatabase();
         logger.info('server stopped');
@@ -181,6 +212,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     };
   } catch (error) {
     httpServer.close();
+    await closeServer(metricsServer);
+    await limits?.close();
     await stopEvents();
     await closeDatabase();
     throw error;

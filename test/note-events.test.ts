@@ -30,7 +30,7 @@ function fixture() {
       new Promise<NoteRecord | null>((resolve) => reads.push({ id, finish: () => resolve(stored.get(id) ?? null) })),
   } as unknown as NoteRepository;
   const lines: string[] = [];
-  const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const logger = createLogger('info', 'json', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
   return { database, notes, stored, reads, lines, events: createNoteEvents({ database, notes, logger }), notifyRaw: (payload: string) => database.notify(NOTE_EVENTS_CHANNEL, payload) };
 }
 

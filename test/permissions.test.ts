@@ -384,7 +384,7 @@ describe('the Note type rule', () => {
     const context = (sub: string, roles: string[] = []): Context => ({
       viewer: viewerFromClaims({ sub, 'https://authgear.com/claims/user/roles': roles }),
       notes: {} as NoteRepository,
-      requestId: 'test',
+      requestId: 'test', clientAddress: '127.0.0.1',
     });
     const stranger = await graphql({ schema, source: '{ leak { title } }', contextValue: context('me') });
     expect(stranger.data).toEqual({ leak: null });
@@ -412,7 +412,7 @@ describe('the Note type rule on subscription events', () => {
       end: () => undefined,
       size: 0,
     };
-    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, requestId: 'test', noteEvents: feed };
+    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1', noteEvents: feed };
     const stream = await subscribe({ schema, document: parse('subscription { myNoteEvents { kind noteId note { title } } }'), contextValue });
     if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
     const { value } = await stream.next();
@@ -432,7 +432,7 @@ describe('the Note type rule on subscription events', () => {
         schema,
         document,
         rootValue: { myNoteEvents: { kind: 'CREATED', noteId: note.id, note } },
-        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, requestId: 'test' } satisfies Context,
+        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' } satisfies Context,
       });
     expect(run('owner')).toEqual({ data: { myNoteEvents: { kind: 'CREATED', note: { title: 'mine', createdAt: '1970-01-01T00:00:00.000Z' } } } });
     const stranger = run('stranger');
@@ -450,7 +450,7 @@ describe('deny by default', () => {
       }),
       createPermissions({ reauthMaxAgeSeconds: 300 }),
     );
-    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, requestId: 'test' });
+    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' });
     const guest = await graphql({ schema, source: '{ forgotten }', contextValue: context(null) });
     expect(guest.data).toEqual({ forgotten: null });
     expect(guest.errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');

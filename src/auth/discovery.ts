@@ -1,4 +1,5 @@
 import { isLoopbackHost } from '../loopback.js';
+import type { Metrics } from '../metrics.js';
 import { providerUnavailable } from './errors.js';
 
 export type ProviderMetadata = Readonly<{ issuer: string; jwksUri: URL }>;
@@ -8,6 +9,7 @@ export type DiscoveryOptions = Readonly<{
   timeoutMs: number;
   /** How long a failed fetch is remembered before the next request tries again. */
   retryAfterMs: number;
+  fetches?: Metrics['issuerFetches'];
 }>;
 
 /**
@@ -25,9 +27,13 @@ export function createDiscovery(options: DiscoveryOptions): { get(): Promise<Pro
       failedAtMs = 0;
       const current = fetchMetadata(options);
       pending = current;
-      current.catch(() => {
-        if (pending === current) failedAtMs = Date.now();
-      });
+      current.then(
+        () => options.fetches?.inc({ document: 'discovery', result: 'ok' }),
+        () => {
+          options.fetches?.inc({ document: 'discovery', result: 'error' });
+          if (pending === current) failedAtMs = Date.now();
+        },
+      );
       return current;
     },
   };

@@ -1,4 +1,5 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose';
+import type { Metrics } from '../metrics.js';
 import { describe } from './discovery.js';
 import { providerUnavailable } from './errors.js';
 
@@ -8,6 +9,7 @@ export type KeySetOptions = Readonly<{
   cooldownMs: number;
   /** After this long the key set is refetched before use. */
   maxAgeMs: number;
+  fetches?: Metrics['issuerFetches'];
 }>;
 
 export type KeySet = Readonly<{
@@ -34,6 +36,16 @@ export function createKeySet(jwksUri: URL, options: KeySetOptions): KeySet {
     timeoutDuration: options.timeoutMs,
     cooldownDuration: options.cooldownMs,
     cacheMaxAge: options.maxAgeMs,
+    [customFetch]: async (...args: Parameters<typeof fetch>) => {
+      try {
+        const response = await fetch(...args);
+        options.fetches?.inc({ document: 'jwks', result: response.ok ? 'ok' : 'error' });
+        return response;
+      } catch (error) {
+        options.fetches?.inc({ document: 'jwks', result: 'error' });
+        throw error;
+      }
+    },
   });
   let stale: { jwks: unknown; getKey: ReturnType<typeof createLocalJWKSet> } | null = null;
   let lastFailure: { atMs: number; error: unknown } | null = null;

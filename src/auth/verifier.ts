@@ -1,5 +1,6 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.js';
+import type { AuthCounters } from '../metrics.js';
 import { createDiscovery } from './discovery.js';
 import { AuthError, invalidToken } from './errors.js';
 import { createKeySet, type KeySet } from './key-set.js';
@@ -15,6 +16,8 @@ export type VerifierOptions = Pick<AuthConfig, 'audience' | 'apiResource' | 'cli
     /** How long a failed discovery is remembered; also the 503's Retry-After. */
     retryAfterSeconds?: number;
     tokenCacheSize?: number;
+    /** Token-cache hits and misses, discovery and JWKS fetches. */
+    counters?: AuthCounters;
   }>;
 
 export type Verifier = Readonly<{
@@ -30,7 +33,9 @@ export type Verifier = Readonly<{
 export function createVerifier(options: VerifierOptions): Verifier {
   const timeoutMs = options.httpTimeoutMs ?? 5000;
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
-  const discovery = createDiscovery({ issuer: options.issuer, timeoutMs, retryAfterMs: retryAfterSeconds * 1000 });
+  const fetches = options.counters?.issuerFetches;
+  const discovery = createDiscovery({ issuer: options.issuer, timeoutMs, retryAfterMs: retryAfterSeconds * 1000, ...(fetches ? { fetches } : {}) });
+  const cacheLookups = options.counters?.tokenCache;
   const cache = new TokenCache<Viewer>(options.tokenCacheSize ?? 10_000);
   // Clients that keep sending the same expired or broken token are common;
   // refusing a repeat costs a map lookup instead of a signature check. An
@@ -60,6 +65,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       timeoutMs,
       cooldownMs: options.jwksCooldownMs ?? 30_000,
       maxAgeMs: options.jwksMaxAgeMs ?? 10 * 60_000,
+      ...(fetches ? { fetches } : {}),
     });
     return keySet;
   };
@@ -92,6 +98,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify(token) {
       const nowMs = Date.now();
       const cached = cache.get(token, nowMs);
+      cacheLookups?.inc(cached === undefined ? MISS : HIT);
       if (cached !== undefined) return Promise.resolve(cached);
       const refusal = refused.get(token, nowMs);
       if (refusal === undefined || (refusal.untilKeysRefetch && !keySet?.coolingDown)) return verifySignedToken(token, nowMs);
@@ -106,6 +113,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     retryAfterSeconds,
   };
 }
+
+const HIT = { result: 'hit' } as const;
+const MISS = { result: 'miss' } as const;
 
 /** How long a refused token is remembered, and the longest one worth remembering. */
 const REFUSAL_MEMORY_MS = 60_000;

@@ -43,6 +43,10 @@ export type ServiceViewer = Readonly<{
 
 export type Viewer = UserViewer | ServiceViewer;
 
+/** Whose budget and connections count: a viewer's own, a guest's per client address. */
+export const principalKey = (viewer: Viewer | null, clientAddress: string): string =>
+  viewer === null ? `guest:${clientAddress}` : `${viewer.kind}:${viewer.id}`;
+
 const strings = (value: unknown): readonly string[] =>
   Object.freeze(Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 

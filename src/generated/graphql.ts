@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { Viewer as ViewerModel } from '../auth/viewer.js';
 import type { NoteRecord as NoteRecordModel } from '../db/notes.js';
 import type { NoteEvent as NoteEventModel } from '../realtime/note-events.js';
+import type { Standing as StandingModel } from '../limits/budget.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -58,6 +59,12 @@ export type Query = {
    * to one user's. Role admin only. `first` and `after` as in myNotes.
    */
   allNotes: NoteConnection;
+  /**
+   * Where you stand in your query-cost budget, this operation included (a
+   * guest: the budget of its client address). Public; null when rate limits
+   * are off. The same figures travel in the RateLimit response header.
+   */
+  rateLimit?: Maybe<RateLimit>;
   /** Public facts about this API, including where its access tokens come from. */
   serverInfo: ServerInfo;
   /** The caller: a signed-in user or a service. Guests get UNAUTHENTICATED. */
@@ -150,6 +157,19 @@ export type CreateNoteInput = {
 export type UpdateNoteInput = {
   title?: InputMaybe<Scalars['String']['input']>;
   body?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A budget of query-cost points per window (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW seconds). */
+export type RateLimit = {
+  __typename?: 'RateLimit';
+  /** Points per window. */
+  limit: Scalars['Int']['output'];
+  /** What this operation cost: 1 per object returned, list items counted by first. */
+  cost: Scalars['Int']['output'];
+  /** Points left in the window after this operation. */
+  remaining: Scalars['Int']['output'];
+  /** When the window ends and the budget is whole again. */
+  resetAt: Scalars['DateTime']['output'];
 };
 
 export type ServerInfo = {
@@ -280,6 +300,7 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
+  RateLimit: ResolverTypeWrapper<StandingModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ServerInfo: ResolverTypeWrapper<ServerInfo>;
   ViewerKind: ViewerKind;
@@ -302,6 +323,7 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
+  RateLimit: StandingModel;
   DateTime: Scalars['DateTime']['output'];
   ServerInfo: ServerInfo;
   Viewer: ViewerModel;
@@ -322,6 +344,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   myNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryMyNotesArgs, 'first'>>;
   note: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<QueryNoteArgs, 'id'>>;
   allNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryAllNotesArgs, 'first'>>;
+  rateLimit: Resolver<Maybe<ResolversTypes['RateLimit']>, ParentType, ContextType>;
   serverInfo: Resolver<ResolversTypes['ServerInfo'], ParentType, ContextType>;
   me: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
@@ -356,6 +379,13 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type RateLimitResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resetAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -387,6 +417,7 @@ export type Resolvers<ContextType = Context> = {
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  RateLimit?: RateLimitResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   ServerInfo?: ServerInfoResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;

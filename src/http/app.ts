@@ -5,18 +5,22 @@ import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
 import type { Credentials } from '../auth/credentials.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
+import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Context } from '../context.js';
 import type { Database } from '../db/database.js';
 import type { NoteRepository } from '../db/notes.js';
+import type { Limits, Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
+import type { Metrics } from '../metrics.js';
 import { HttpError, readBody } from './body.js';
 import type { ClientAddresses } from './client-address.js';
 import { applyCors } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
 import { sendError, sendJson } from './respond.js';
+import type { ErrorCode } from '../errors.js';
 
 export type AppDeps = Readonly<{
   config: Config;
@@ -28,6 +32,11 @@ export type AppDeps = Readonly<{
   notes: NoteRepository;
   /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
   dev: DevRoutes | null;
+  limits: Limits;
+  /** null when METRICS_PORT=off. */
+  metrics: Metrics | null;
+  /** /metrics is served here (to loopback clients) rather than on METRICS_PORT. */
+  metricsOnMainPort: boolean;
   logger: Logger;
 }>;
 
@@ -50,7 +59,7 @@ type Exchange = {
   /** Who the client is, behind any trusted proxies: what logs and limits use. */
   readonly clientAddress: string;
   operationName?: string;
-  viewerId?: string;
+  viewer?: Viewer | null;
   authFailure?: AuthError;
 };
 
@@ -61,24 +70,31 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, credentials, clientAddresses, notes, dev, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, notes, dev, limits, metrics, logger } = deps;
+  const authentications = metrics?.authentications;
 
   /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
   async function contextFor(exchange: Exchange): Promise<Context> {
     try {
       const { headers, trustedPeer } = exchange;
       const viewer = await credentials.viewerFor({ ...headers, headers: headers.map, trustedPeer });
-      if (viewer !== null) exchange.viewerId = viewer.id;
-      return { viewer, notes, requestId: exchange.requestId };
+      exchange.viewer = viewer;
+      authentications?.inc(viewer === null ? GUEST : viewer.source === 'jwt' ? ACCEPTED_JWT : ACCEPTED_RESOLVER);
+      return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       exchange.authFailure = error;
+      authentications?.inc({ result: error.failure === 'provider_unavailable' ? 'unavailable' : 'refused', reason: error.reason });
+      await limits.authFailures?.record(exchange.clientAddress, error);
       throw toGraphQLError(error, verifier.retryAfterSeconds);
     }
   }
 
   async function graphql(exchange: Exchange): Promise<void> {
     const { req, res, headers, method, search } = exchange;
+    // Past AUTH_FAILURE_LIMIT: refused unheard, before any credential is read.
+    const throttled = limits.authFailureRefusal(exchange.clientAddress);
+    if (throttled !== null) return refuse(res, throttled);
     let body: unknown;
     let operationName: unknown;
     if (method === 'POST') {
@@ -92,7 +108,20 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       httpGraphQLRequest: { method, headers: headers.map, search, body },
       context: () => contextFor(exchange),
     });
+    // Operations that ran carry their budget's headers; the rest (refused credentials, invalid documents) tell where the caller stands.
+    if (limits.budget !== null && !response.headers.has('ratelimit')) {
+      const key = principalKey(exchange.viewer ?? null, exchange.clientAddress);
+      for (const [name, value] of limits.budget.headers(await limits.budget.peek(key))) response.headers.set(name, value);
+    }
     await send(res, response);
+  }
+
+  async function serveMetrics(exchange: Exchange): Promise<void> {
+    if (!isLoopbackAddress(exchange.clientAddress)) {
+      sendError(exchange.res, 403, 'FORBIDDEN', '/metrics is served to loopback clients only on this port; set METRICS_PORT to serve it to a scraper.');
+      return;
+    }
+    await writeMetrics(deps.metrics as Metrics, exchange.res);
   }
 
   async function route(exchange: Exchange): Promise<void> {
@@ -112,6 +141,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     }
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/metrics' && deps.metricsOnMainPort) return serveMetrics(exchange);
       if (path === '/readyz') {
         const readiness = await checkReadiness(deps);
         return sendJson(res, readiness.ready ? 200 : 503, readiness);
@@ -158,8 +188,34 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     res.setHeader('x-request-id', exchange.requestId);
     route(exchange)
       .catch((error: unknown) => fail(exchange, error))
-      .then(() => logRequest(logger, exchange, performance.now() - started), () => undefined);
+      .then(() => {
+        const durationMs = performance.now() - started;
+        logRequest(logger, exchange, durationMs);
+        if (metrics !== null) {
+          const route = ROUTES.has(exchange.path) ? exchange.path : 'other';
+          metrics.requests.inc({ route, status: res.statusCode });
+          metrics.requestDuration.observe({ route }, durationMs / 1000);
+        }
+      }, () => undefined);
   };
+}
+
+const GUEST = { result: 'guest', reason: 'none' } as const;
+const ACCEPTED_JWT = { result: 'accepted', reason: 'jwt' } as const;
+const ACCEPTED_RESOLVER = { result: 'accepted', reason: 'resolver' } as const;
+/** The route label of the request metrics: a fixed set, whatever paths clients try. */
+const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+
+function refuse(res: ServerResponse, { error, status, headers }: Refusal): void {
+  const { code, ...extensions } = error.extensions;
+  sendError(res, status, code as ErrorCode, error.message, Object.fromEntries(headers), extensions);
+}
+
+/** Prometheus text format, from the server's own registry. */
+export async function writeMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(body);
 }
 
 async function send(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
@@ -182,7 +238,7 @@ function logRequest(logger: Logger, exchange: Exchange, durationMs: number): voi
     status: exchange.res.statusCode,
     durationMs: Math.round(durationMs * 100) / 100,
     operationName: exchange.operationName,
-    viewerId: exchange.viewerId,
+    viewerId: exchange.viewer?.id,
     clientAddress: exchange.clientAddress,
     ...(failure ? { authFailure: failure.failure, authReason: failure.reason, authDetail: failure.description } : {}),
   };

@@ -10,8 +10,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** An error outside GraphQL execution, in the same shape GraphQL clients already parse. */
-export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
+): void {
+  sendJson(res, status, { errors: [{ message, extensions: { ...extensions, code } }] }, headers);
 }
 
 /** Answers a WebSocket upgrade request that will not be upgraded, with the same error shape, then hangs up. */

@@ -29,6 +29,7 @@ type Rule = IRule | ReturnType<typeof chain>;
 export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
   const Query: Record<keyof QueryResolvers, Rule> = {
     serverInfo: allow, //                  public: clients discover the issuer here
+    rateLimit: allow, //                   public: a guest sees its address's budget
     me: isAuthenticated, //                any user (anonymous ones included) or service
     myNotes: isRegistered, //              anonymous users have no notes to keep; services own none
     note: readsNotes, //                   users: scoped to the owner (admins: anyone), others' notes -> null; services: scope notes:read
@@ -56,6 +57,7 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
     PageInfo: allow, //                    positions within rows the viewer may see
     Viewer: allow, //                      reachable only through `me`, already guarded
     ServerInfo: allow, //                  public
+    RateLimit: allow, //                   public, the caller's own budget
     NoteEvent: allow, //                   reachable only through Subscription, already guarded; its note keeps the Note rule
     Note: canReadNote, //                  owner, admin or a service with notes:read, whatever resolver returned it
   };

@@ -6,7 +6,7 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Credentials } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
-import type { Viewer } from '../auth/viewer.js';
+import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
 import type { Context } from '../context.js';
 import type { NoteRepository } from '../db/notes.js';
@@ -15,7 +15,9 @@ import type { ClientAddresses } from '../http/client-address.js';
 import { isAllowedOrigin } from '../http/cors.js';
 import { readHeaders } from '../http/headers.js';
 import { refuseUpgrade } from '../http/respond.js';
+import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { Close, refusalClosing, type Closing } from './close-codes.js';
 import { Connection } from './connection.js';
 import { credentialDeadline } from './expiry.js';
@@ -48,6 +50,9 @@ export type RealtimeDeps = Readonly<{
   clientAddresses: ClientAddresses;
   notes: NoteRepository;
   events: NoteEvents;
+  /** The same cost limit, budget and refused-credential throttle as over HTTP. */
+  admission: Limits;
+  authentications: Metrics['authentications'] | null;
   logger: Logger;
   limits: RealtimeLimits;
 }>;
@@ -79,9 +84,6 @@ function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string |
   return isAllowedOrigin(cors, origin);
 }
 
-const viewerKey = (viewer: Viewer | null, clientAddress: string): string =>
-  viewer === null ? `guest:${clientAddress}` : `${viewer.kind}:${viewer.id}`;
-
 /**
  * GraphQL over WebSocket (graphql-ws, `graphql-transport-ws`) on the API's
  * own port and path, with exactly the protection of a query: the same
@@ -92,7 +94,7 @@ const viewerKey = (viewer: Viewer | null, clientAddress: string): string =>
  * viewer and unread bytes.
  */
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { config, credentials, clientAddresses, notes, events, logger, limits } = deps;
+  const { config, credentials, clientAddresses, notes, events, admission, authentications, logger, limits } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
   const connections = new WeakMap<WebSocket, Connection>();
   const live = new Set<Connection>();
@@ -114,7 +116,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   };
 
   function admit(connection: Connection, viewer: Viewer | null): boolean {
-    const key = viewerKey(viewer, connection.clientAddress);
+    const key = principalKey(viewer, connection.clientAddress);
     const open = perViewer.get(key) ?? 0;
     if (open >= limits.maxConnectionsPerViewer) {
       connection.close({
@@ -148,12 +150,15 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           viewer = await credentials.viewerFor(offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams));
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
+          authentications?.inc({ result: error.failure === 'provider_unavailable' ? 'unavailable' : 'refused', reason: error.reason });
+          await admission.authFailures?.record(connection.clientAddress, error);
           const line = { connectionId: connection.id, clientAddress: connection.clientAddress, authFailure: error.failure, authReason: error.reason, authDetail: error.description };
           if (error.failure === 'provider_unavailable' || error.failure === 'bad_forwarded_headers') logger.warn(line, 'websocket refused');
           else logger.info(line, 'websocket refused');
           connection.close(refusalClosing(error));
           return false;
         }
+        authentications?.inc({ result: viewer === null ? 'guest' : 'accepted', reason: viewer?.source ?? 'none' });
         // The client may have left while its credential was being checked.
         if (connection.socket.readyState !== WebSocket.OPEN || !admit(connection, viewer)) return false;
         logger.info(
@@ -164,7 +169,6 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       },
       async onSubscribe(ctx, id, payload) {
         const connection = connectionOf(ctx);
-        // Every operation on a socket starts here: the place for per-operation budgets (DESIGN 12).
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [
             coded(
@@ -176,10 +180,26 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         }
         const prepared = prepare(payload);
         if (Array.isArray(prepared)) return prepared;
+        // Priced and paid for from the viewer's budget, as over HTTP.
+        const admitted = await admission.admit({
+          document: prepared.document,
+          operationName: prepared.operationName,
+          variables: prepared.variableValues,
+          viewer: connection.viewer,
+          clientAddress: connection.clientAddress,
+        });
+        if (!admitted.admitted) return [admitted.error];
         connection.operations++;
         const requestId = `${connection.id}:${id.slice(0, 64)}`;
         logger.info({ requestId, operationName: prepared.operationName, viewerId: connection.viewer?.id }, 'websocket operation');
-        const contextValue: Context = { viewer: connection.viewer, notes, requestId, ...(connection.feed === null ? {} : { noteEvents: connection.feed }) };
+        const contextValue: Context = {
+          viewer: connection.viewer,
+          notes,
+          requestId,
+          clientAddress: connection.clientAddress,
+          rateLimit: admitted.standing,
+          ...(connection.feed === null ? {} : { noteEvents: connection.feed }),
+        };
         return { ...prepared, contextValue };
       },
       onNext(_ctx, _id, _payload, args, result) {
@@ -225,6 +245,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         return refuseUpgrade(socket, 403, 'FORBIDDEN', 'WebSocket connections from this origin are not allowed: add it to CORS_ORIGINS.');
       }
       const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
+      const throttled = admission.authFailureRefusal(clientAddress);
+      if (throttled !== null) return refuseUpgrade(socket, throttled.status, 'RATE_LIMITED', throttled.error.message, Object.fromEntries(throttled.headers));
       wss.handleUpgrade(req, socket, head, (ws) => {
         connections.set(ws, new Connection(ws, headers, trustedPeer, clientAddress, limits.maxBufferedBytes));
         wss.emit('connection', ws, req);

@@ -31,6 +31,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
+    // Tests send bad credentials and many operations from one address on purpose;
+    // test/limits.test.ts sets the limits it exercises.
+    RATE_LIMIT_POINTS: '1000000000',
+    AUTH_FAILURE_LIMIT: '0',
     ...options.env,
   });
   const chunks: string[] = [];

@@ -1,0 +1,107 @@
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { principalKey, type Viewer } from '../auth/viewer.js';
+import type { Config } from '../config.js';
+import { coded } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { createAuthFailureThrottle, type AuthFailureThrottle } from './auth-failures.js';
+import { createBudget, type Budget, type Standing } from './budget.js';
+import { createOperationCost } from './cost.js';
+import { memoryStore, postgresStore } from './store.js';
+
+export type { Standing } from './budget.js';
+export type { AuthFailureThrottle } from './auth-failures.js';
+
+export type Operation = Readonly<{
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variables: Readonly<Record<string, unknown>> | undefined;
+  viewer: Viewer | null;
+  clientAddress: string;
+}>;
+
+/** An operation refused before it runs: the error, and the status and headers an HTTP response gives it. */
+export type Refusal = Readonly<{ error: ReturnType<typeof coded>; status: number; headers: [string, string][] }>;
+
+export type Admission = Readonly<{ admitted: true; standing: Standing | null; headers: [string, string][] }> | (Readonly<{ admitted: false }> & Refusal);
+
+export type Limits = Readonly<{
+  /** The query-cost budget per viewer; null when RATE_LIMIT_POINTS=0. */
+  budget: Budget | null;
+  /** The refused-credential throttle per client address; null when AUTH_FAILURE_LIMIT=0. */
+  authFailures: AuthFailureThrottle | null;
+  /**
+   * Prices an operation once its variables are known, refuses it over
+   * QUERY_MAX_COST, then spends its cost from the viewer's budget: what
+   * HTTP and WebSocket operations both pass before they run.
+   */
+  admit(operation: Operation): Promise<Admission>;
+  /** The 429 for an address past AUTH_FAILURE_LIMIT, before its credential is read; null when it may go on. */
+  authFailureRefusal(clientAddress: string): Refusal | null;
+  close(): Promise<void>;
+}>;
+
+export type LimitsDeps = Readonly<{ config: Config; schema: GraphQLSchema; logger: Logger; metrics: Metrics | null }>;
+
+export async function createLimits({ config, schema, logger, metrics }: LimitsDeps): Promise<Limits> {
+  const { budget: budgetConfig, authFailures: throttleConfig, store: storeKind } = config.limits;
+  const maxCost = config.graphql.limits.maxCost;
+  const cost = createOperationCost(schema);
+  const needsStore = budgetConfig !== null || throttleConfig !== null;
+  const store = needsStore && storeKind === 'postgres' ? await postgresStore(config.database.url as string, logger) : memoryStore();
+  const budget = budgetConfig === null ? null : createBudget('viewer', await store.limiter('viewer', budgetConfig.points, budgetConfig.windowSeconds), budgetConfig.points, budgetConfig.windowSeconds);
+  const authFailures =
+    throttleConfig === null
+      ? null
+      : createAuthFailureThrottle(createBudget('auth-failures', await store.limiter('auth-failures', throttleConfig.limit, throttleConfig.windowSeconds), throttleConfig.limit, throttleConfig.windowSeconds));
+
+  return {
+    budget,
+    authFailures,
+    async admit({ document, operationName, variables, viewer, clientAddress }) {
+      const price = cost(document, operationName, variables);
+      if (price > maxCost) {
+        const error = coded(`The operation costs ${price} points, more than QUERY_MAX_COST (${maxCost}): ask for fewer items (first) or fewer fields.`, 'QUERY_LIMIT_EXCEEDED', {
+          limit: 'cost',
+          cost: price,
+          maxCost,
+        });
+        return { admitted: false, error, status: 400, headers: [] };
+      }
+      if (budget === null) return { admitted: true, standing: null, headers: [] };
+      const spent = await budget.spend(principalKey(viewer, clientAddress), price);
+      const headers = budget.headers(spent.standing);
+      if (spent.allowed) return { admitted: true, standing: spent.standing, headers };
+      metrics?.rateLimited.inc({ limit: 'budget' });
+      const { remaining, limit } = spent.standing;
+      const error = coded(
+        `Rate limit: this operation costs ${price} points and ${remaining} of ${limit} are left in this ${budget.windowSeconds}-second window; retry in ${spent.retryAfterSeconds} s.`,
+        'RATE_LIMITED',
+        { policy: budget.name, cost: price, remaining, quota: limit, retryAfter: spent.retryAfterSeconds },
+      );
+      return { admitted: false, error, status: 429, headers: [...headers, ['retry-after', String(spent.retryAfterSeconds)]] };
+    },
+    authFailureRefusal(clientAddress) {
+      if (authFailures === null) return null;
+      const seconds = authFailures.blockedFor(clientAddress);
+      if (seconds === 0) return null;
+      metrics?.rateLimited.inc({ limit: 'auth_failures' });
+      const { limit, windowSeconds } = authFailures.budget;
+      const error = coded(
+        `Too many refused credentials from this address (more than ${limit} in ${windowSeconds} s): requests are refused for ${seconds} s. Fix the client's token handling.`,
+        'RATE_LIMITED',
+        { policy: authFailures.budget.name, retryAfter: seconds },
+      );
+      return {
+        error,
+        status: 429,
+        headers: [
+          ['ratelimit-policy', `"auth-failures";q=${limit};w=${windowSeconds}`],
+          ['ratelimit', `"auth-failures";r=0;t=${seconds}`],
+          ['retry-after', String(seconds)],
+        ],
+      };
+    },
+    close: () => store.close(),
+  };
+}
