@@ -131,6 +131,33 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('limits: 10000 points and 60 refused credentials per 60 s in memory by default; 0 turns each off; nonsense is one line each', () => {
+    expect(loadConfig({}).limits).toEqual({ budget: { points: 10_000, windowSeconds: 60 }, authFailures: { limit: 60, windowSeconds: 60 }, store: 'memory' });
+    expect(loadConfig({ RATE_LIMIT_POINTS: '0', AUTH_FAILURE_LIMIT: '0' }).limits).toMatchObject({ budget: null, authFailures: null });
+    expect(loadConfig({ RATE_LIMIT_STORE: 'postgres', DATABASE_URL: 'postgres://db/app', RATE_LIMIT_WINDOW: '10' }).limits).toMatchObject({
+      store: 'postgres',
+      budget: { windowSeconds: 10 },
+    });
+    expect(problemsOf({ RATE_LIMIT_STORE: 'postgres', RATE_LIMIT_POINTS: '-1', RATE_LIMIT_WINDOW: '0' })).toEqual([
+      'RATE_LIMIT_WINDOW: must be a whole number from 1 to 86400, got "0", e.g. RATE_LIMIT_WINDOW=60',
+      'RATE_LIMIT_POINTS: must be a whole number from 0 to 1000000000, got "-1", e.g. RATE_LIMIT_POINTS=10000',
+      'RATE_LIMIT_STORE: postgres needs DATABASE_URL (the embedded database is not shared between replicas), e.g. RATE_LIMIT_STORE=memory',
+    ]);
+    expect(problemsOf({ RATE_LIMIT_STORE: 'redis' })).toEqual(['RATE_LIMIT_STORE: must be memory or postgres, got "redis", e.g. RATE_LIMIT_STORE=postgres']);
+  });
+
+  it('METRICS_PORT: unset -> the main port, a port, or off; LOG_FORMAT: pretty only by default at a development terminal', () => {
+    expect(loadConfig({}).metricsPort).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(loadConfig({ METRICS_PORT: 'OFF' }).metricsPort).toBe('off');
+    expect(problemsOf({ METRICS_PORT: 'yes' })).toEqual(['METRICS_PORT: must be a whole number from 0 to 65535, got "yes", e.g. METRICS_PORT=9464']);
+    expect(loadConfig({}).logFormat).toBe('json');
+    expect(loadConfig({}, { terminal: true }).logFormat).toBe('pretty');
+    expect(loadConfig({ NODE_ENV: 'test' }, { terminal: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { terminal: true }).logFormat).toBe('json');
+    expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: must be json or pretty, got "xml", e.g. LOG_FORMAT=json']);
+  });
+
   it('treats empty values as unset, as a copied .env.example leaves them', () => {
     expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
   });

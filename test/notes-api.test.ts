@@ -6,7 +6,7 @@ import { BODY_MAX_LENGTH, TITLE_MAX_LENGTH } from '../src/resolvers/note-input.j
 import { codes, execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { startServer, untilReady, type TestServer } from './helpers/server.js';
 
 const CREATE = 'mutation($input: CreateNoteInput!) { createNote(input: $input) { id title body ownerId createdAt updatedAt } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id title body } }';
@@ -179,6 +179,7 @@ describe('stored notes survive a restart', () => {
 
   async function createThenRestart(env: Record<string, string>): Promise<void> {
     const first = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env }, ownDatabase: true });
+    await untilReady(first);
     const created = await execute(first.url, CREATE, { token, variables: { input: { title: 'durable', body: 'still here' } } });
     const id = (created.body.data?.['createNote'] as { id: string } | undefined)?.id;
     expect(id, show(created)).toBeDefined();
@@ -186,6 +187,7 @@ describe('stored notes survive a restart', () => {
 
     const second = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, ...env }, ownDatabase: true });
     try {
+      await untilReady(second);
       const read = await execute(second.url, 'query($id: ID!) { note(id: $id) { title body } }', { token, variables: { id } });
       expect(read.body).toEqual({ data: { note: { title: 'durable', body: 'still here' } } });
     } finally {

@@ -56,3 +56,18 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   return { ...server, logs, rawLogs: () => chunks.join('') };
 }
+
+/**
+ * Waits until /readyz says the database answers and the issuer's keys are
+ * fetched, as a load balancer would: on a loaded machine the first key fetch
+ * can outlast the verifier's timeout, and the contract then says "retry".
+ */
+export async function untilReady(server: RunningServer, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${server.origin}/readyz`).catch(() => null);
+    if (response?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${server.origin}/readyz did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
