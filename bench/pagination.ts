@@ -28,6 +28,7 @@ import { migrate } from '../src/db/migrations.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
 import { ROOT } from '../test/helpers/process.js';
+import { UNTRIPPED_LIMITS } from './limits.js';
 
 export const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -224,7 +225,7 @@ export async function benchPagination(options: PaginationBenchOptions): Promise<
 
     const [bigPort, smallPort, yardstickPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const project = (port: number, databaseUrl: string) =>
-      start('dist/main.js', { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', AUTHGEAR_ENDPOINT: issuer.url, DATABASE_URL: databaseUrl });
+      start('dist/main.js', { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', AUTHGEAR_ENDPOINT: issuer.url, DATABASE_URL: databaseUrl, ...UNTRIPPED_LIMITS });
     children.push(
       project(bigPort, big.url),
       project(smallPort, small.url),

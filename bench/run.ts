@@ -3,7 +3,8 @@
  *
  * Builds, then starts on loopback this project's server (dist/main.js,
  * NODE_ENV=production, tokens from a local issuer, embedded database in a
- * temp folder unless --database-url, request logs on) and a baseline Apollo
+ * temp folder unless --database-url, request logs, rate limits and metrics
+ * on), the same server with rate limits and metrics off, and a baseline Apollo
  * Server 5 standalone with the same schema and no auth, each in its own
  * process, and loads them with autocannon in alternation: a warm-up,
  * then several rounds of every scenario. Prints requests/s and p50/p99
@@ -33,6 +34,7 @@ import { base64url } from 'jose';
 import { generateSigningKey } from '../src/auth/dev-issuer.js';
 import { ROOT } from '../test/helpers/process.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
+import { NO_LIMITS_NO_METRICS, UNTRIPPED_LIMITS } from './limits.js';
 import { benchPagination, DEFAULT_BENCH_DATABASE_URL } from './pagination.js';
 import { benchSubscriptions } from './subscriptions.js';
 
@@ -52,7 +54,7 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 
 type Request = { headers: Record<string, string>; body: string };
-type Scenario = { name: string; target: 'baseline' | 'project'; requests: Request[]; expectStatus: number };
+type Scenario = { name: string; target: 'baseline' | 'project' | 'bare'; requests: Request[]; expectStatus: number };
 type Sample = { rps: number; p50: number; p99: number; unexpected: number };
 
 const PUBLIC_QUERY = JSON.stringify({ query: '{ serverInfo { name version } }' });
@@ -153,21 +155,31 @@ async function main(): Promise<void> {
   });
   const issuer = await startTestIssuer();
   const dataDir = await mkdtemp(join(tmpdir(), 'starter-bench-'));
-  const [projectPort, baselinePort] = await Promise.all([freePort(), freePort()]);
-  const children = [
+  // One process may open an embedded database folder at a time.
+  const bareDir = await mkdtemp(join(tmpdir(), 'starter-bench-bare-'));
+  const [projectPort, barePort, baselinePort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const project = (port: number, env: Record<string, string>) =>
     start('dist/main.js', {
       NODE_ENV: 'production',
-      PORT: String(projectPort),
+      PORT: String(port),
       HOST: '127.0.0.1',
       AUTHGEAR_ENDPOINT: issuer.url,
       ...(args['database-url'] ? { DATABASE_URL: args['database-url'] } : { PGLITE_DATA_DIR: dataDir }),
-    }),
+      ...env,
+    });
+  const children = [
+    project(projectPort, UNTRIPPED_LIMITS),
+    project(barePort, { ...NO_LIMITS_NO_METRICS, ...(args['database-url'] ? {} : { PGLITE_DATA_DIR: bareDir }) }),
     start('bench/baseline.mjs', { NODE_ENV: 'production', PORT: String(baselinePort) }),
   ];
-  const urls = { project: `http://127.0.0.1:${projectPort}/graphql`, baseline: `http://127.0.0.1:${baselinePort}/graphql` };
+  const urls = {
+    project: `http://127.0.0.1:${projectPort}/graphql`,
+    bare: `http://127.0.0.1:${barePort}/graphql`,
+    baseline: `http://127.0.0.1:${baselinePort}/graphql`,
+  };
 
   try {
-    await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.baseline)]);
+    await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.bare), waitUntilServing(urls.baseline)]);
     // A user of its own per run: with --database-url, earlier runs' notes stay in that database.
     const token = await issuer.mint({ sub: `bench-${randomUUID()}`, verified: true, ttlSeconds: 3600 });
     const auth = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
@@ -184,6 +196,7 @@ async function main(): Promise<void> {
       { name: 'baseline: public query', target: 'baseline', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
       { name: 'public query', target: 'project', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
       { name: 'me, valid token', target: 'project', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 },
+      { name: 'me, limits+metrics off', target: 'bare', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 },
       { name: 'myNotes (10), valid token', target: 'project', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200 },
       {
         name: `invalid tokens (${invalid.length} distinct)`,
@@ -237,6 +250,9 @@ async function main(): Promise<void> {
       }),
     ];
 
+    // What rate limits and metrics cost: `me` with both on against `me` with both off, each paired with the baseline.
+    const ratioOf = (name: string) => rows.find((row) => row.scenario === name)?.ratioToBaseline ?? NaN;
+    const limitsCost = Math.round((ratioOf('me, valid token') / ratioOf('me, limits+metrics off')) * 100) / 100;
     const report = {
       date: new Date().toISOString(),
       node: process.version,
@@ -247,6 +263,7 @@ async function main(): Promise<void> {
       secondsPerRun: DURATION,
       rounds: ROUNDS,
       results: rows,
+      meLimitsOnVsOff: limitsCost,
     };
     await mkdir(dirname(args.out), { recursive: true });
     await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -261,6 +278,7 @@ async function main(): Promise<void> {
         `${row.scenario.padEnd(34)}${pad(row.requestsPerSecond, 9)}${pad(row.ratioToBaseline.toFixed(2), 8)}${pad(row.latencyP50Ms, 8)}${pad(row.latencyP99Ms, 8)}\n`,
       );
     }
+    process.stdout.write(`\nme with rate limits and metrics on / off: ${limitsCost.toFixed(2)}\n`);
     process.stdout.write(`\nwritten to ${args.out}\n`);
     const broken = rows.filter((row) => row.unexpectedResponses > 0);
     if (broken.length > 0) {
@@ -270,6 +288,7 @@ async function main(): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     await issuer.close();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(bareDir, { recursive: true, force: true });
   }
 }
 

@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ROOT } from '../test/helpers/process.js';
 import { startTestIssuer, type TestIssuer } from '../test/helpers/issuer.js';
+import { UNTRIPPED_LIMITS } from './limits.js';
 
 export type SubscriptionBenchOptions = {
   subscribers?: number;
@@ -182,6 +183,7 @@ export async function benchSubscriptions(options: SubscriptionBenchOptions): Pro
         AUTHGEAR_ENDPOINT: issuer.url,
         // Every subscriber is the same user here, so that each mutation reaches all of them.
         SUBSCRIPTION_MAX_CONNECTIONS_PER_VIEWER: String(subscribers + 10),
+        ...UNTRIPPED_LIMITS,
         ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { PGLITE_DATA_DIR: dataDir }),
       }),
       url: `http://127.0.0.1:${projectPort}/graphql`,
