@@ -23,7 +23,7 @@ export function applyCors(policy: CorsPolicy, method: string, headers: HeaderMap
   if (allowed) {
     res.setHeader('access-control-allow-origin', policy.anyOrigin ? '*' : origin);
     if (!policy.anyOrigin) res.setHeader('access-control-allow-credentials', 'true');
-    res.setHeader('access-control-expose-headers', 'x-request-id, www-authenticate, retry-after');
+    res.setHeader('access-control-expose-headers', 'x-request-id, www-authenticate, retry-after, ratelimit, ratelimit-policy');
   }
   if (method !== 'OPTIONS') return false;
   if (allowed) {
