@@ -21,6 +21,7 @@
  *
  *   npm run bench -- [--duration 2] [--rounds 8] [--warmup 1] [--connections 32]
  *                    [--database-url postgres://...] [--out file.json]
+ *                    [--only http|pagination|subscriptions]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -46,8 +47,10 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     'database-url': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
+    only: { type: 'string' },
   },
 });
+const runs = (part: 'http' | 'pagination' | 'subscriptions'): boolean => args.only === undefined || args.only === part;
 const DURATION = Number(args.duration);
 const ROUNDS = Number(args.rounds);
 const WARMUP = Number(args.warmup);
@@ -292,13 +295,15 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
-await benchPagination({
-  databaseUrl: args['database-url'] ?? process.env['BENCH_DATABASE_URL'] ?? DEFAULT_BENCH_DATABASE_URL,
-  duration: DURATION,
-  rounds: ROUNDS,
-  warmup: WARMUP,
-  connections: CONNECTIONS,
-  out: join(dirname(args.out), 'pagination.json'),
-});
-await benchSubscriptions({ databaseUrl: args['database-url'], out: join(dirname(args.out), 'subscriptions.json') });
+if (runs('http')) await main();
+if (runs('pagination')) {
+  await benchPagination({
+    databaseUrl: args['database-url'] ?? process.env['BENCH_DATABASE_URL'] ?? DEFAULT_BENCH_DATABASE_URL,
+    duration: DURATION,
+    rounds: ROUNDS,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    out: join(dirname(args.out), 'pagination.json'),
+  });
+}
+if (runs('subscriptions')) await benchSubscriptions({ databaseUrl: args['database-url'], out: join(dirname(args.out), 'subscriptions.json') });

@@ -8,18 +8,52 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export type Metrics = Readonly<{
   registry: Registry;
   /** HTTP requests by route (a fixed set: /graphql, /healthz, ..., other) and status. */
-  requests: Counter<'route' | 'status'>;
-  requestDuration: Histogram<'route'>;
+  requests: FastCounter<'route' | 'status'>;
+  /** How long /graphql requests take. */
+  requestDuration: Histogram;
   /** GraphQL operations over HTTP by operation name (bounded) and outcome. */
-  operations: Counter<'operation' | 'outcome'>;
+  operations: FastCounter<'operation' | 'outcome'>;
   /** Every credential check: accepted (reason: jwt, resolver), guest, refused or unavailable (reason: why). */
-  authentications: Counter<'result' | 'reason'>;
+  authentications: FastCounter<'result' | 'reason'>;
   /** Fetches of the issuer's discovery document and key set. */
-  issuerFetches: Counter<'document' | 'result'>;
-  tokenCache: Counter<'result'>;
+  issuerFetches: FastCounter<'document' | 'result'>;
+  tokenCache: FastCounter<'result'>;
   /** Requests and operations refused by a limit: budget (query cost) or auth_failures. */
-  rateLimited: Counter<'limit'>;
+  rateLimited: FastCounter<'limit'>;
 }>;
+
+/** A counter as the request path uses it. */
+export type FastCounter<L extends string> = Readonly<{ inc(labels: Readonly<Record<L, string | number>>): void }>;
+
+/**
+ * A prom-client counter whose increments cost an addition: each label set
+ * gets a cell the first time it is seen, and the cells are copied into the
+ * counter when Prometheus scrapes. prom-client's own inc() hashes and
+ * validates the labels on every call, which on a request path that counts
+ * five things cost a measurable share of a `me` query's time.
+ */
+function fastCounter<L extends string>(name: string, help: string, labelNames: readonly L[], registers: Registry[]): FastCounter<L> {
+  const cells = new Map<string, { labels: Readonly<Record<L, string | number>>; value: number }>();
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const cell of cells.values()) this.inc(cell.labels, cell.value);
+    },
+  });
+  return {
+    inc(labels) {
+      let key = '';
+      for (const label of labelNames) key += `${labels[label]}\u0000`;
+      const cell = cells.get(key);
+      if (cell === undefined) cells.set(key, { labels: { ...labels }, value: 1 });
+      else cell.value++;
+    },
+  };
+}
 
 export type AuthCounters = Pick<Metrics, 'issuerFetches' | 'tokenCache'>;
 
@@ -29,39 +63,28 @@ export function createMetrics(): Metrics {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['route', 'status'], registers }),
+    requests: fastCounter('http_requests_total', 'HTTP requests by route and status.', ['route', 'status'], registers),
     requestDuration: new Histogram({
       name: 'http_request_duration_seconds',
-      help: 'Time from a request arriving to its response being written.',
-      labelNames: ['route'],
+      help: 'Time from a /graphql request arriving to its response being written.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    operations: new Counter({
-      name: 'graphql_operations_total',
-      help: 'GraphQL operations over HTTP by operation name and outcome (ok, partial, failed, rate_limited).',
-      labelNames: ['operation', 'outcome'],
+    operations: fastCounter(
+      'graphql_operations_total',
+      'GraphQL operations over HTTP by operation name and outcome (ok, partial, failed, rate_limited).',
+      ['operation', 'outcome'],
       registers,
-    }),
-    authentications: new Counter({
-      name: 'auth_results_total',
-      help: 'Credential checks by result (accepted, guest, refused, unavailable) and reason (jwt, resolver, expired, bad_signature, ...).',
-      labelNames: ['result', 'reason'],
+    ),
+    authentications: fastCounter(
+      'auth_results_total',
+      'Credential checks by result (accepted, guest, refused, unavailable) and reason (jwt, resolver, expired, bad_signature, ...).',
+      ['result', 'reason'],
       registers,
-    }),
-    issuerFetches: new Counter({
-      name: 'auth_issuer_fetches_total',
-      help: 'Fetches of the OIDC discovery document and the JWKS by result.',
-      labelNames: ['document', 'result'],
-      registers,
-    }),
-    tokenCache: new Counter({ name: 'auth_token_cache_total', help: 'Lookups in the cache of verified tokens (hit, miss).', labelNames: ['result'], registers }),
-    rateLimited: new Counter({
-      name: 'rate_limit_refusals_total',
-      help: 'Requests and operations refused with RATE_LIMITED, by limit (budget, auth_failures).',
-      labelNames: ['limit'],
-      registers,
-    }),
+    ),
+    issuerFetches: fastCounter('auth_issuer_fetches_total', 'Fetches of the OIDC discovery document and the JWKS by result.', ['document', 'result'], registers),
+    tokenCache: fastCounter('auth_token_cache_total', 'Lookups in the cache of verified tokens (hit, miss).', ['result'], registers),
+    rateLimited: fastCounter('rate_limit_refusals_total', 'Requests and operations refused with RATE_LIMITED, by limit (budget, auth_failures).', ['limit'], registers),
   };
 }
 

@@ -194,7 +194,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         if (metrics !== null) {
           const route = ROUTES.has(exchange.path) ? exchange.path : 'other';
           metrics.requests.inc({ route, status: res.statusCode });
-          metrics.requestDuration.observe({ route }, durationMs / 1000);
+          if (route === '/graphql') metrics.requestDuration.observe(durationMs / 1000);
         }
       }, () => undefined);
   };

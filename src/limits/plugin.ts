@@ -32,12 +32,16 @@ export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloSer
           contextValue.rateLimit = admission.standing;
           for (const [name, value] of admission.headers) response.http.headers.set(name, value);
         },
-        async willSendResponse({ response, operationName }) {
-          if (metrics === null || response.body.kind !== 'single') return;
-          const { data, errors } = response.body.singleResult;
-          const outcome = limited ? 'rate_limited' : errors === undefined ? 'ok' : data === undefined || data === null ? 'failed' : 'partial';
-          metrics.operations.inc({ operation: label(operationName), outcome });
-        },
+        ...(metrics === null
+          ? {}
+          : {
+              async willSendResponse({ response, operationName }) {
+                if (response.body.kind !== 'single') return;
+                const { data, errors } = response.body.singleResult;
+                const outcome = limited ? 'rate_limited' : errors === undefined ? 'ok' : data === undefined || data === null ? 'failed' : 'partial';
+                metrics.operations.inc({ operation: label(operationName), outcome });
+              },
+            }),
       };
     },
   };
