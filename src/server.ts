@@ -15,10 +15,10 @@ import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
-import { createApp, writeMetrics, type DevRoutes } from './http/app.js';
+import { createApp, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
-import { refuseUpgrade } from './http/respond.js';
-import { sendError } from './http/respond.js';
+import { createMetricsServer } from './http/metrics-endpoint.js';
+import { refuseUpgrade, sendError } from './http/respond.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { limitsPlugin } from './limits/plugin.js';
 import { createLogger, type Logger } from './logger.js';
@@ -149,12 +149,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
     app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
-      const served = metrics;
-      metricsServer = createHttpServer((req, res) => {
-        const path = (req.url ?? '/').split('?')[0];
-        if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) void writeMetrics(served, res);
-        else sendError(res, 404, 'NOT_FOUND', 'This port serves GET /metrics only.');
-      });
+      metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host);
     }
     const realtime = createRealtime({

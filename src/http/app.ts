@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import type { Context } from '../context.js';
 import type { Database } from '../db/database.js';
 import type { NoteRepository } from '../db/notes.js';
+import type { ErrorCode } from '../errors.js';
 import type { Limits, Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
@@ -19,8 +20,8 @@ import type { ClientAddresses } from './client-address.js';
 import { applyCors } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
+import { writeMetrics } from './metrics-endpoint.js';
 import { sendError, sendJson } from './respond.js';
-import type { ErrorCode } from '../errors.js';
 
 export type AppDeps = Readonly<{
   config: Config;
@@ -209,13 +210,6 @@ const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 function refuse(res: ServerResponse, { error, status, headers }: Refusal): void {
   const { code, ...extensions } = error.extensions;
   sendError(res, status, code as ErrorCode, error.message, Object.fromEntries(headers), extensions);
-}
-
-/** Prometheus text format, from the server's own registry. */
-export async function writeMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
-  const body = await metrics.registry.metrics();
-  res.writeHead(200, { 'content-type': metrics.registry.contentType });
-  res.end(body);
 }
 
 async function send(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
