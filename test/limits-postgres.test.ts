@@ -1,24 +1,15 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { runEntry, type Spawned } from './helpers/process.js';
+import { freePort, runEntry, type Spawned } from './helpers/process.js';
 import { startServer } from './helpers/server.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 // RATE_LIMIT_STORE=postgres (DESIGN 12): replicas share one budget through
 // the PostgreSQL server; when it fails, each keeps limiting in memory.
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe.skipIf(TEST_DATABASE_URL === undefined)('RATE_LIMIT_STORE=postgres (needs TEST_DATABASE_URL)', () => {
   let issuer: TestIssuer;

@@ -1,19 +1,10 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { execute } from './helpers/graphql.js';
-import { runEntry } from './helpers/process.js';
+import { freePort, runEntry } from './helpers/process.js';
 
 // Logs a person reads (LOG_FORMAT=pretty, the default at a development
 // terminal) and JSON lines for collectors: the same facts, never a credential.
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('request logs', () => {
   it('LOG_FORMAT=pretty -> one readable line per request ("POST /graphql 401 ... ms"), with the refusal reason and client address, not the token', async () => {

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from './helpers/http.js';
 import { findNginx } from './helpers/nginx.js';
 import { testSigningKey } from './helpers/issuer.js';
-import { ROOT } from './helpers/process.js';
+import { freePort, ROOT } from './helpers/process.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 // End to end through a real nginx running the shipped configuration
@@ -19,14 +19,6 @@ const NGINX = findNginx();
 const REQUIRED = process.env['E2E_REQUIRE_NGINX'] === '1';
 const CLIENT = '127.0.0.2';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function waitForPort(port: number, nginx: ChildProcess, log: () => string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -1,10 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { runEntry, type Spawned } from './helpers/process.js';
+import { freePort, runEntry, type Spawned } from './helpers/process.js';
 import { bearer, connectRaw, nexts, wsUrl, type RawConnection } from './helpers/ws.js';
 
 // Replicas (DESIGN 13): two server processes on one PostgreSQL database;
@@ -14,14 +13,6 @@ const MY_EVENTS = 'subscription { myNoteEvents { kind noteId note { id ownerId t
 const ALL_EVENTS = 'subscription { allNoteEvents { kind noteId note { ownerId } } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe.skipIf(TEST_DATABASE_URL === undefined)('two server processes on one PostgreSQL database (needs TEST_DATABASE_URL)', () => {
   let issuer: TestIssuer;
