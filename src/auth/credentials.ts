@@ -29,16 +29,24 @@ export type Credentials = Readonly<{
  * Bearer token. Both end in the same frozen Viewer.
  */
 export function createCredentials(verifier: Verifier): Credentials {
+  // Not an async function: a verified token's viewer comes from the cache in
+  // the promise verify() already holds, without another promise around it.
   return {
-    async viewerFor({ headers, authorization, authgear, trustedPeer, initAuthorization }) {
-      if (authgear.length > 0) {
-        if (!trustedPeer) {
-          throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
+    viewerFor({ headers, authorization, authgear, trustedPeer, initAuthorization }) {
+      try {
+        if (authgear.length > 0) {
+          if (!trustedPeer) {
+            throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
+          }
+          return Promise.resolve(viewerFromResolverHeaders(headers, authgear));
         }
-        return viewerFromResolverHeaders(headers, authgear);
+        const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
+        return token === null ? GUEST : verifier.verify(token);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
-      const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
-      return token === null ? null : verifier.verify(token);
     },
   };
 }
+
+const GUEST: Promise<null> = Promise.resolve(null);

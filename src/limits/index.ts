@@ -5,7 +5,7 @@ import { coded } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createAuthFailureThrottle, type AuthFailureThrottle } from './auth-failures.js';
-import { createBudget, type Budget, type Standing } from './budget.js';
+import { createBudget, type Budget, type Spent, type Standing } from './budget.js';
 import { createOperationCost } from './cost.js';
 import { memoryStore, postgresStore } from './store.js';
 
@@ -33,13 +33,17 @@ export type Limits = Readonly<{
   /**
    * Prices an operation once its variables are known, refuses it over
    * QUERY_MAX_COST, then spends its cost from the viewer's budget: what
-   * HTTP and WebSocket operations both pass before they run.
+   * HTTP and WebSocket operations both pass before they run. Decided at
+   * once (no promise) when nothing needs the store.
    */
-  admit(operation: Operation): Promise<Admission>;
+  admit(operation: Operation): Admission | Promise<Admission>;
   /** The 429 for an address past AUTH_FAILURE_LIMIT, before its credential is read; null when it may go on. */
   authFailureRefusal(clientAddress: string): Refusal | null;
   close(): Promise<void>;
 }>;
+
+/** What every operation gets when the budget is off and its cost is within QUERY_MAX_COST. */
+const FREE: Admission = Object.freeze({ admitted: true, standing: null, headers: [] });
 
 export type LimitsDeps = Readonly<{ config: Config; schema: GraphQLSchema; logger: Logger; metrics: Metrics | null }>;
 
@@ -55,10 +59,23 @@ export async function createLimits({ config, schema, logger, metrics }: LimitsDe
       ? null
       : createAuthFailureThrottle(createBudget('auth-failures', await store.limiter('auth-failures', throttleConfig.limit, throttleConfig.windowSeconds), throttleConfig.limit, throttleConfig.windowSeconds));
 
+  function charged(spentFrom: Budget, spent: Spent, price: number): Admission {
+    const headers = spentFrom.headers(spent.standing);
+    if (spent.allowed) return { admitted: true, standing: spent.standing, headers };
+    metrics?.rateLimited.inc({ limit: 'budget' });
+    const { remaining, limit } = spent.standing;
+    const error = coded(
+      `Rate limit: this operation costs ${price} points and ${remaining} of ${limit} are left in this ${spentFrom.windowSeconds}-second window; retry in ${spent.retryAfterSeconds} s.`,
+      'RATE_LIMITED',
+      { policy: spentFrom.name, cost: price, remaining, quota: limit, retryAfter: spent.retryAfterSeconds },
+    );
+    return { admitted: false, error, status: 429, headers: [...headers, ['retry-after', String(spent.retryAfterSeconds)]] };
+  }
+
   return {
     budget,
     authFailures,
-    async admit({ document, operationName, variables, viewer, clientAddress }) {
+    admit({ document, operationName, variables, viewer, clientAddress }) {
       const price = cost(document, operationName, variables);
       if (price > maxCost) {
         const error = coded(`The operation costs ${price} points, more than QUERY_MAX_COST (${maxCost}): ask for fewer items (first) or fewer fields.`, 'QUERY_LIMIT_EXCEEDED', {
@@ -68,18 +85,8 @@ export async function createLimits({ config, schema, logger, metrics }: LimitsDe
         });
         return { admitted: false, error, status: 400, headers: [] };
       }
-      if (budget === null) return { admitted: true, standing: null, headers: [] };
-      const spent = await budget.spend(principalKey(viewer, clientAddress), price);
-      const headers = budget.headers(spent.standing);
-      if (spent.allowed) return { admitted: true, standing: spent.standing, headers };
-      metrics?.rateLimited.inc({ limit: 'budget' });
-      const { remaining, limit } = spent.standing;
-      const error = coded(
-        `Rate limit: this operation costs ${price} points and ${remaining} of ${limit} are left in this ${budget.windowSeconds}-second window; retry in ${spent.retryAfterSeconds} s.`,
-        'RATE_LIMITED',
-        { policy: budget.name, cost: price, remaining, quota: limit, retryAfter: spent.retryAfterSeconds },
-      );
-      return { admitted: false, error, status: 429, headers: [...headers, ['retry-after', String(spent.retryAfterSeconds)]] };
+      if (budget === null) return FREE;
+      return budget.spend(principalKey(viewer, clientAddress), price).then((spent) => charged(budget, spent, price));
     },
     authFailureRefusal(clientAddress) {
       if (authFailures === null) return null;
