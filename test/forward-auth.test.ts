@@ -191,7 +191,7 @@ describe('both modes end in the same Viewer', () => {
   const credentials = createCredentials(verifier);
   const offered = (headers: Record<string, string>, trustedPeer = true) => {
     const map = new HeaderMap(Object.entries(headers));
-    return { headers: map, authorization: [], authgear: Object.keys(headers).filter((n) => n.startsWith('x-authgear-')), trustedPeer };
+    return { headers: { map, authorization: [], authgear: Object.keys(headers).filter((n) => n.startsWith('x-authgear-')) }, trustedPeer };
   };
 
   it("a resolver viewer: kind user, source 'resolver', amr split on spaces, no claims", async () => {

@@ -1,4 +1,4 @@
-import type { HeaderMap } from '@apollo/server';
+import type { RequestHeaders } from '../http/headers.js';
 import { readBearerToken } from './bearer.js';
 import { badForwardedHeaders } from './errors.js';
 import { viewerFromResolverHeaders } from './forwarded.js';
@@ -7,11 +7,7 @@ import type { Viewer } from './viewer.js';
 
 /** What a request (or a WebSocket upgrade) offers to authenticate with. */
 export type Offered = Readonly<{
-  headers: HeaderMap;
-  /** Each Authorization header of the request. */
-  authorization: readonly string[];
-  /** The name of each x-authgear-* header, once per occurrence. */
-  authgear: readonly string[];
+  headers: RequestHeaders;
   /** The TCP peer is one of TRUSTED_PROXIES. */
   trustedPeer: boolean;
   /** A WebSocket's connection_init Authorization; it comes before the upgrade request's own header. */
@@ -29,16 +25,16 @@ export type Credentials = Readonly<{
  * Bearer token. Both end in the same frozen Viewer.
  */
 export function createCredentials(verifier: Verifier): Credentials {
-  // Not an async function: a verified token's viewer comes from the cache in
-  // the promise verify() already holds, without another promise around it.
+  // Not an async function: this runs for every request, and the viewer comes
+  // straight from verify()'s promise, without another promise around it.
   return {
-    viewerFor({ headers, authorization, authgear, trustedPeer, initAuthorization }) {
+    viewerFor({ headers: { map, authorization, authgear }, trustedPeer, initAuthorization }) {
       try {
         if (authgear.length > 0) {
           if (!trustedPeer) {
             throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
           }
-          return Promise.resolve(viewerFromResolverHeaders(headers, authgear));
+          return Promise.resolve(viewerFromResolverHeaders(map, authgear));
         }
         const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
         return token === null ? GUEST : verifier.verify(token);

@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   async function contextFor(exchange: Exchange): Promise<Context> {
     try {
       const { headers, trustedPeer } = exchange;
-      const viewer = await credentials.viewerFor({ ...headers, headers: headers.map, trustedPeer });
+      const viewer = await credentials.viewerFor({ headers, trustedPeer });
       exchange.viewer = viewer;
       authentications?.inc(viewer === null ? GUEST : viewer.source === 'jwt' ? ACCEPTED_JWT : ACCEPTED_RESOLVER);
       return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };

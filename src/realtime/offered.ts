@@ -17,5 +17,5 @@ export function offeredByConnection(headers: RequestHeaders, trustedPeer: boolea
     if (initAuthorization !== undefined) throw invalidRequest('Send one Authorization in connection_init, not several spellings of it.');
     initAuthorization = value;
   }
-  return { ...headers, headers: headers.map, trustedPeer, initAuthorization };
+  return initAuthorization === undefined ? { headers, trustedPeer } : { headers, trustedPeer, initAuthorization };
 }
