@@ -53,11 +53,11 @@ export async function createLimits({ config, schema, logger, metrics }: LimitsDe
   const cost = createOperationCost(schema);
   const needsStore = budgetConfig !== null || throttleConfig !== null;
   const store = needsStore && storeKind === 'postgres' ? await postgresStore(config.database.url as string, logger) : memoryStore();
-  const budget = budgetConfig === null ? null : createBudget('viewer', await store.limiter('viewer', budgetConfig.points, budgetConfig.windowSeconds), budgetConfig.points, budgetConfig.windowSeconds);
+  const budgetOf = async (name: string, points: number, windowSeconds: number) =>
+    createBudget(name, await store.limiter(name, points, windowSeconds), points, windowSeconds);
+  const budget = budgetConfig === null ? null : await budgetOf('viewer', budgetConfig.points, budgetConfig.windowSeconds);
   const authFailures =
-    throttleConfig === null
-      ? null
-      : createAuthFailureThrottle(createBudget('auth-failures', await store.limiter('auth-failures', throttleConfig.limit, throttleConfig.windowSeconds), throttleConfig.limit, throttleConfig.windowSeconds));
+    throttleConfig === null ? null : createAuthFailureThrottle(await budgetOf('auth-failures', throttleConfig.limit, throttleConfig.windowSeconds));
 
   function charged(spentFrom: Budget, spent: Spent, price: number): Admission {
     const headers = spentFrom.headers(spent.standing);
@@ -93,21 +93,14 @@ export async function createLimits({ config, schema, logger, metrics }: LimitsDe
       const seconds = authFailures.blockedFor(clientAddress);
       if (seconds === 0) return null;
       metrics?.rateLimited.inc({ limit: 'auth_failures' });
-      const { limit, windowSeconds } = authFailures.budget;
+      const { budget: failures } = authFailures;
       const error = coded(
-        `Too many refused credentials from this address (more than ${limit} in ${windowSeconds} s): requests are refused for ${seconds} s. Fix the client's token handling.`,
+        `Too many refused credentials from this address (more than ${failures.limit} in ${failures.windowSeconds} s): requests are refused for ${seconds} s. Fix the client's token handling.`,
         'RATE_LIMITED',
-        { policy: authFailures.budget.name, retryAfter: seconds },
+        { policy: failures.name, retryAfter: seconds },
       );
-      return {
-        error,
-        status: 429,
-        headers: [
-          ['ratelimit-policy', `"auth-failures";q=${limit};w=${windowSeconds}`],
-          ['ratelimit', `"auth-failures";r=0;t=${seconds}`],
-          ['retry-after', String(seconds)],
-        ],
-      };
+      const standing = { limit: failures.limit, cost: 0, remaining: 0, resetAt: new Date(Date.now() + seconds * 1000) };
+      return { error, status: 429, headers: [...failures.headers(standing), ['retry-after', String(seconds)]] };
     },
     close: () => store.close(),
   };
