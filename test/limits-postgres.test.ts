@@ -94,6 +94,8 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('RATE_LIMIT_STORE=postgres (nee
       expect(server.logs.some((line) => line['level'] === 50 && line['msg'] === 'request failed')).toBe(false);
 
       await proxy.open();
+      // While down, the store is tried again once a second, not on every request.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       // The store's own count again: one spent before the outage, one now.
       const after = await ask();
       expect(after.body.data, show(after)).toEqual({ rateLimit: { remaining: 1 } });

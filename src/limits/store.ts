@@ -17,6 +17,9 @@ export function memoryStore(): LimiterStore {
   };
 }
 
+/** How often a request tries the store again while it is down. */
+const PROBE_INTERVAL_MS = 1000;
+
 /** The table rate-limiter-flexible creates (if missing) and shares between every replica. */
 const TABLE = 'rate_limits';
 
@@ -29,10 +32,15 @@ const TABLE = 'rate_limits';
 export async function postgresStore(url: string, logger: Logger): Promise<LimiterStore> {
   // Short timeouts: every operation waits for its counter.
   const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+  // A dropped idle connection is an 'error' on the pool; the next query reports the outage.
   pool.on('error', () => undefined);
   let down = false;
+  let lastFailureMs = 0;
   const client = {
     async query(query: pg.QueryConfig) {
+      // While the store is down, one request a second finds out whether it is back;
+      // the others go to the insurance limiter at once instead of waiting for a timeout.
+      if (down && Date.now() - lastFailureMs < PROBE_INTERVAL_MS) throw new Error('rate-limit store unavailable');
       try {
         const result = await pool.query(query);
         if (down) {
@@ -41,6 +49,7 @@ export async function postgresStore(url: string, logger: Logger): Promise<Limite
         }
         return result;
       } catch (error) {
+        lastFailureMs = Date.now();
         if (!down) {
           down = true;
           logger.error({ reason: (error as Error).message }, 'rate-limit store unavailable: counting in memory, per replica, until it answers');
