@@ -172,13 +172,17 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
   }
   const metricsPortRaw = read('METRICS_PORT');
   const metricsPort = metricsPortRaw?.toLowerCase() === 'off' ? 'off' : metricsPortRaw === undefined ? null : integer('METRICS_PORT', 9464, 0, 65535, '9464');
+  const port = integer('PORT', 4000, 0, 65535, '4000');
+  if (typeof metricsPort === 'number' && metricsPort !== 0 && metricsPort === port) {
+    fail('METRICS_PORT', `must differ from PORT (${port}); unset it to serve /metrics on the main port`, '9464');
+  }
 
   const config: Config = {
     nodeEnv,
     isProduction,
     http: {
       host: read('HOST') ?? '0.0.0.0',
-      port: integer('PORT', 4000, 0, 65535, '4000'),
+      port,
       bodyLimitBytes: integer('BODY_LIMIT_BYTES', 100 * 1024, 1024, 50 * 1024 * 1024, '102400'),
       cors: parseCors(read('CORS_ORIGINS'), isProduction, fail),
       trustedProxies: parseTrustedProxies(read('TRUSTED_PROXIES'), fail),

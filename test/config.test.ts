@@ -151,6 +151,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(loadConfig({ METRICS_PORT: 'OFF' }).metricsPort).toBe('off');
     expect(problemsOf({ METRICS_PORT: 'yes' })).toEqual(['METRICS_PORT: must be a whole number from 0 to 65535, got "yes", e.g. METRICS_PORT=9464']);
+    expect(problemsOf({ METRICS_PORT: '4000' })).toEqual(['METRICS_PORT: must differ from PORT (4000); unset it to serve /metrics on the main port, e.g. METRICS_PORT=9464']);
     expect(loadConfig({}).logFormat).toBe('json');
     expect(loadConfig({}, { terminal: true }).logFormat).toBe('pretty');
     expect(loadConfig({ NODE_ENV: 'test' }, { terminal: true }).logFormat).toBe('json');
