@@ -285,12 +285,14 @@ describe('configuration of the verifier', () => {
   it('a verified token is cached, but never past its exp', async () => {
     const strict = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, JWT_CLOCK_TOLERANCE: '0' } });
     try {
-      const token = await issuer.mint({ ttlSeconds: 2 });
+      // exp is in whole seconds: 3 s leaves at least 2 s of validity for the first requests.
+      const exp = now() + 3;
+      const token = await issuer.mint({ claims: { exp } });
       expect((await execute(strict.url, '{ me { id } }', { token })).status).toBe(200);
       const jwksBefore = issuer.hits.jwks;
       expect((await execute(strict.url, '{ me { id } }', { token })).status).toBe(200);
       expect(issuer.hits.jwks).toBe(jwksBefore);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
       const expired = await execute(strict.url, '{ me { id } }', { token });
       expect(expired.status, show(expired)).toBe(401);
       expect(expired.headers.get('www-authenticate')).toMatch(/expired/);
@@ -320,9 +322,11 @@ describe('refusals that time or a new key can cure are not remembered', () => {
   it('a token refused as not yet valid passes once its nbf is reached', async () => {
     const strict = await startServer({ env: { AUTHGEAR_ENDPOINT: issuer.url, JWT_CLOCK_TOLERANCE: '0' } });
     try {
-      const token = await issuer.mint({ sub: 'patient', claims: { nbf: now() + 1 } });
+      // Two seconds ahead: at least a whole second before it is valid, wherever in its second the clock is.
+      const nbf = now() + 2;
+      const token = await issuer.mint({ sub: 'patient', claims: { nbf } });
       expect((await execute(strict.url, '{ me { id } }', { token })).status).toBe(401);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, nbf * 1000 - Date.now() + 100));
       const later = await execute(strict.url, '{ me { id } }', { token });
       expect(later.body, show(later)).toEqual({ data: { me: { id: 'patient' } } });
     } finally {
