@@ -37,13 +37,13 @@ describe('query-cost budget per viewer', () => {
       const ok = await execute(server.url, '{ me { id } }', { token });
       expect(ok.status, show(ok)).toBe(200);
       expect(ok.headers.get('ratelimit-policy')).toBe('"viewer";q=3;w=60');
-      expect(ok.headers.get('ratelimit')).toMatch(new RegExp(`^"viewer";r=${remaining};t=(59|60)$`));
+      expect(ok.headers.get('ratelimit')).toMatch(new RegExp(`^"viewer";r=${remaining};t=(5\\d|60)$`));
     }
     const refused = await execute(server.url, '{ me { id } }', { token });
     expect(refused.status, show(refused)).toBe(429);
     expect(codes(refused)).toEqual(['RATE_LIMITED']);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ policy: 'viewer', cost: 1, remaining: 0, quota: 3 });
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(50);
     expect(refused.headers.get('ratelimit')).toMatch(/^"viewer";r=0;t=\d+$/);
     expect(refused.body.data).toBeUndefined();
 
