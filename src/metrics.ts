@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AuthError } from './auth/errors.js';
+import type { Viewer } from './auth/viewer.js';
 
 /**
  * The Prometheus metrics of one server (prom-client), in a registry of its
@@ -86,6 +88,17 @@ export function createMetrics(): Metrics {
     tokenCache: fastCounter('auth_token_cache_total', 'Lookups in the cache of verified tokens (hit, miss).', ['result'], registers),
     rateLimited: fastCounter('rate_limit_refusals_total', 'Requests and operations refused with RATE_LIMITED, by limit (budget, auth_failures).', ['limit'], registers),
   };
+}
+
+const GUEST = { result: 'guest', reason: 'none' } as const;
+const ACCEPTED_JWT = { result: 'accepted', reason: 'jwt' } as const;
+const ACCEPTED_RESOLVER = { result: 'accepted', reason: 'resolver' } as const;
+
+/** The labels of `auth_results_total` for one credential check, over HTTP or WebSocket. */
+export function authResult(outcome: Viewer | null | AuthError): Readonly<{ result: string; reason: string }> {
+  if (outcome instanceof AuthError) return { result: outcome.failure === 'provider_unavailable' ? 'unavailable' : 'refused', reason: outcome.reason };
+  if (outcome === null) return GUEST;
+  return outcome.source === 'jwt' ? ACCEPTED_JWT : ACCEPTED_RESOLVER;
 }
 
 /** Operation names come from clients: past this many distinct ones, the rest are counted as "other". */

@@ -180,9 +180,10 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     );
 
     const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
-    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const address = (listening: number) => `http://${host.includes(':') ? `[${host}]` : host}:${listening}`;
+    const origin = address(port);
     const metricsPort = metricsServer === null ? null : (metricsServer.address() as AddressInfo).port;
-    const metricsUrl = metricsPort !== null ? `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics` : metricsOnMainPort ? `${origin}/metrics` : null;
+    const metricsUrl = metricsPort !== null ? `${address(metricsPort)}/metrics` : metricsOnMainPort ? `${origin}/metrics` : null;
     logger.info({ url: `${origin}/graphql`, issuer, database: database.kind, nodeEnv: config.nodeEnv, metricsUrl }, 'server started');
     return {
       url: `${origin}/graphql`,

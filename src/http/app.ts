@@ -14,7 +14,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Limits, Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
-import type { Metrics } from '../metrics.js';
+import { authResult, type Metrics } from '../metrics.js';
 import { HttpError, readBody } from './body.js';
 import type { ClientAddresses } from './client-address.js';
 import { applyCors } from './cors.js';
@@ -80,12 +80,12 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       const { headers, trustedPeer } = exchange;
       const viewer = await credentials.viewerFor({ headers, trustedPeer });
       exchange.viewer = viewer;
-      authentications?.inc(viewer === null ? GUEST : viewer.source === 'jwt' ? ACCEPTED_JWT : ACCEPTED_RESOLVER);
+      authentications?.inc(authResult(viewer));
       return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       exchange.authFailure = error;
-      authentications?.inc({ result: error.failure === 'provider_unavailable' ? 'unavailable' : 'refused', reason: error.reason });
+      authentications?.inc(authResult(error));
       await limits.authFailures?.record(exchange.clientAddress, error);
       throw toGraphQLError(error, verifier.retryAfterSeconds);
     }
@@ -201,9 +201,6 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   };
 }
 
-const GUEST = { result: 'guest', reason: 'none' } as const;
-const ACCEPTED_JWT = { result: 'accepted', reason: 'jwt' } as const;
-const ACCEPTED_RESOLVER = { result: 'accepted', reason: 'resolver' } as const;
 /** The route label of the request metrics: a fixed set, whatever paths clients try. */
 const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 

@@ -17,7 +17,7 @@ import { readHeaders } from '../http/headers.js';
 import { refuseUpgrade } from '../http/respond.js';
 import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { authResult, type Metrics } from '../metrics.js';
 import { Close, refusalClosing, type Closing } from './close-codes.js';
 import { Connection } from './connection.js';
 import { credentialDeadline } from './expiry.js';
@@ -150,7 +150,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           viewer = await credentials.viewerFor(offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams));
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
-          authentications?.inc({ result: error.failure === 'provider_unavailable' ? 'unavailable' : 'refused', reason: error.reason });
+          authentications?.inc(authResult(error));
           await admission.authFailures?.record(connection.clientAddress, error);
           const line = { connectionId: connection.id, clientAddress: connection.clientAddress, authFailure: error.failure, authReason: error.reason, authDetail: error.description };
           if (error.failure === 'provider_unavailable' || error.failure === 'bad_forwarded_headers') logger.warn(line, 'websocket refused');
@@ -158,7 +158,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           connection.close(refusalClosing(error));
           return false;
         }
-        authentications?.inc({ result: viewer === null ? 'guest' : 'accepted', reason: viewer?.source ?? 'none' });
+        authentications?.inc(authResult(viewer));
         // The client may have left while its credential was being checked.
         if (connection.socket.readyState !== WebSocket.OPEN || !admit(connection, viewer)) return false;
         logger.info(
