@@ -3,7 +3,7 @@ import type { Database } from '../src/db/database.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { freePort, runEntry, type Spawned } from './helpers/process.js';
+import { startReplicas, stopReplicas } from './helpers/process.js';
 import { startServer } from './helpers/server.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
@@ -25,24 +25,14 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('RATE_LIMIT_STORE=postgres (nee
   });
 
   it('two server processes on one database share one budget and one refused-credential count', async () => {
-    const replicas: { process: Spawned; url: string }[] = [];
+    const replicas = await startReplicas(2, {
+      AUTHGEAR_ENDPOINT: issuer.url,
+      DATABASE_URL: scratch.url ?? '',
+      RATE_LIMIT_STORE: 'postgres',
+      RATE_LIMIT_POINTS: '5',
+      AUTH_FAILURE_LIMIT: '4',
+    });
     try {
-      for (let i = 0; i < 2; i++) {
-        const port = await freePort();
-        const process = runEntry('src/main.ts', [], {
-          NODE_ENV: 'test',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          AUTHGEAR_ENDPOINT: issuer.url,
-          DATABASE_URL: scratch.url ?? '',
-          RATE_LIMIT_STORE: 'postgres',
-          RATE_LIMIT_POINTS: '5',
-          AUTH_FAILURE_LIMIT: '4',
-          LOG_LEVEL: 'info',
-        });
-        replicas.push({ process, url: `http://127.0.0.1:${port}/graphql` });
-      }
-      await Promise.all(replicas.map(({ process }) => process.waitFor(/"msg":"server started"/, 30_000)));
       const [a, b] = replicas.map((replica) => replica.url) as [string, string];
 
       const token = await issuer.mint({ sub: 'replicated-spender' });
@@ -65,7 +55,7 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('RATE_LIMIT_STORE=postgres (nee
       expect(cutOff.status, show(cutOff)).toBe(429);
       expect(cutOff.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', policy: 'auth-failures' });
     } finally {
-      for (const { process } of replicas) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+      stopReplicas(replicas);
     }
   }, 60_000);
 

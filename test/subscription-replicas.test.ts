@@ -3,7 +3,7 @@ import type { Database } from '../src/db/database.js';
 import { execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { freePort, runEntry, type Spawned } from './helpers/process.js';
+import { startReplicas, stopReplicas, type Replica } from './helpers/process.js';
 import { bearer, connectRaw, nexts, wsUrl, type RawConnection } from './helpers/ws.js';
 
 // Replicas (DESIGN 13): two server processes on one PostgreSQL database;
@@ -17,36 +17,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.skipIf(TEST_DATABASE_URL === undefined)('two server processes on one PostgreSQL database (needs TEST_DATABASE_URL)', () => {
   let issuer: TestIssuer;
   let scratch: ScratchDatabase;
-  const replicas: { process: Spawned; url: string }[] = [];
+  const replicas: Replica[] = [];
   const opened: RawConnection[] = [];
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
     scratch = await scratchDatabase('postgres');
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      const process = runEntry('src/main.ts', [], {
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        AUTHGEAR_ENDPOINT: issuer.url,
-        DATABASE_URL: scratch.url ?? '',
-        LOG_LEVEL: 'info',
-      });
-      replicas.push({ process, url: `http://127.0.0.1:${port}/graphql` });
-    }
-    await Promise.all(replicas.map(({ process }) => process.waitFor(/"msg":"server started"/, 30_000)));
+    replicas.push(...(await startReplicas(2, { AUTHGEAR_ENDPOINT: issuer.url, DATABASE_URL: scratch.url ?? '' })));
   }, 60_000);
 
   afterAll(async () => {
     for (const connection of opened) await connection.close();
-    for (const { process } of replicas) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+    stopReplicas(replicas);
     await scratch?.drop();
     await issuer?.close();
   });
 
   async function subscriber(replica: number, token: string, id: string, query: string): Promise<RawConnection> {
-    const connection = await connectRaw(wsUrl((replicas[replica] as { url: string }).url), bearer(token));
+    const connection = await connectRaw(wsUrl((replicas[replica] as Replica).url), bearer(token));
     opened.push(connection);
     connection.subscribe(id, query);
     // The server sends nothing when a subscription starts; a query sent after it on the same socket comes back after it started.
@@ -56,7 +44,7 @@ describe.skipIf(TEST_DATABASE_URL === undefined)('two server processes on one Po
   }
 
   async function mutate(replica: number, token: string, document: string, variables: Record<string, unknown>) {
-    const response = await execute((replicas[replica] as { url: string }).url, document, { token, variables });
+    const response = await execute((replicas[replica] as Replica).url, document, { token, variables });
     if (response.body.errors !== undefined) throw new Error(show(response));
     return response.body.data as Record<string, { id: string } | boolean>;
   }

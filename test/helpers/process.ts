@@ -61,3 +61,29 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export type Replica = { process: Spawned; url: string };
+
+/**
+ * Server processes (src/main.ts) on loopback, as replicas of one API: the
+ * same env each, a port each; resolves once every one says it started.
+ */
+export async function startReplicas(count: number, env: Record<string, string>): Promise<Replica[]> {
+  const replicas: Replica[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    const process = runEntry('src/main.ts', [], { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: String(port) });
+    replicas.push({ process, url: `http://127.0.0.1:${port}/graphql` });
+  }
+  try {
+    await Promise.all(replicas.map(({ process }) => process.waitFor(/"msg":"server started"/, 30_000)));
+  } catch (error) {
+    stopReplicas(replicas);
+    throw error;
+  }
+  return replicas;
+}
+
+export function stopReplicas(replicas: readonly Replica[]): void {
+  for (const { process } of replicas) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+}
