@@ -149,7 +149,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     fail('PGLITE_DATA_DIR', 'cannot be combined with DATABASE_URL; set one of them', './.data');
   }
   if (isProduction && databaseUrl === undefined && pgliteDataDir === null) {
-    fail('DATABASE_URL', 'is required when NODE_ENV=production (an in-memory database loses every note on restart)', 'postgres://app:secret@db:5432/app');
+    fail('DATABASE_URL', 'is required when NODE_ENV=production (an in-memory database loses every row on restart)', 'postgres://app:secret@db:5432/app');
   }
 
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();

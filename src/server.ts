@@ -13,7 +13,6 @@ import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
-import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
@@ -23,8 +22,9 @@ import { createLimits, type Limits } from './limits/index.js';
 import { limitsPlugin } from './limits/plugin.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createNoteEvents } from './realtime/note-events.js';
-import { publishingChanges } from './realtime/publish-changes.js';
+import { migrationsOf, type Module, type ModuleSetup } from './module.js';
+import { modules as defaultModules } from './modules/index.js';
+import { createEventBus } from './realtime/events.js';
 import { createRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits, type RealtimeStats } from './realtime/ws-server.js';
 import { buildSchema } from './schema.js';
 
@@ -40,6 +40,8 @@ export type ServerDeps = Readonly<{
   stopGracePeriodMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
+  /** The modules to run instead of src/modules/index.ts's list (tests add one of their own). */
+  modules?: readonly Module[];
 }>;
 
 export type RunningServer = Readonly<{
@@ -88,6 +90,7 @@ function closeServer(server: Server | null): Promise<void> {
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, config.logFormat, deps.logDestination);
+  const modules = deps.modules ?? defaultModules;
   const metrics = config.metricsPort === 'off' ? null : createMetrics();
   let limits: Limits | null = null;
   let metricsServer: Server | null = null;
@@ -108,13 +111,12 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const httpServer = createHttpServer((req, res) => app(req, res));
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
-    const applied = await migrate(opened);
-    if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
-    const storedNotes = createNoteRepository(database);
-    const events = createNoteEvents({ database, notes: storedNotes, logger });
+    const applied = await migrate(opened, migrationsOf(modules));
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+    const events = createEventBus({ database, logger });
+    const services = setUp(modules, { database, events, logger });
     await events.start();
     stopEvents = () => events.stop();
-    const notes = publishingChanges(storedNotes, events);
     const port = await listen(httpServer, config.http.port, config.http.host);
 
     const devIssuer =
@@ -130,24 +132,16 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
 
     const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
-    const schema = buildSchema({
-      serverInfo: {
-        name: PACKAGE.name,
-        version: PACKAGE.version,
-        issuer,
-        devIssuer: devIssuer !== null,
-        reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
-      },
-      reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
-    });
+    const schema = buildSchema(modules, { config, server: { name: PACKAGE.name, version: PACKAGE.version, issuer, devIssuer: devIssuer !== null } });
     limits = await createLimits({ config, schema, logger, metrics });
-    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, plugins: [limitsPlugin(limits, metrics)] });
+    const sandboxDocument = modules.flatMap((module) => (module.examples === undefined ? [] : [module.examples.trim()])).join('\n\n');
+    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, sandboxDocument, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
     const credentials = createCredentials(verifier);
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, dev, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host);
@@ -159,7 +153,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       formatError: createFormatError(config.isProduction),
       credentials,
       clientAddresses,
-      notes,
+      services,
       events,
       admission: limits,
       authentications: metrics?.authentications ?? null,
@@ -214,4 +208,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     await closeDatabase();
     throw error;
   }
+}
+
+/**
+ * Each module's services, once per server, as one object that every
+ * request's context is made from. Two modules offering a service of the
+ * same name would shadow each other: that stops start-up.
+ */
+function setUp(modules: readonly Module[], deps: ModuleSetup): Readonly<Record<string, unknown>> {
+  const services: Record<string, unknown> = {};
+  const offeredBy = new Map<string, string>();
+  for (const module of modules) {
+    for (const [name, service] of Object.entries(module.setup?.(deps) ?? {})) {
+      const other = offeredBy.get(name);
+      if (other !== undefined) throw new Error(`Modules ${other} and ${module.name} both offer ctx.${name}: rename one.`);
+      offeredBy.set(name, module.name);
+      services[name] = service;
+    }
+  }
+  return Object.freeze(services);
 }

@@ -21,7 +21,7 @@ A user access token (the default):
 
 A machine-to-machine token (client credentials), for a backend:
   --service <id>      the M2M app's client ID: sub client_id_<id>, aud the dev API resource
-  --scope <scope>     a granted scope, e.g. notes:read; repeat for several
+  --scope <scope>     a granted scope, e.g. reports:read; repeat for several
 
 A dev session cookie, for forward authentication (nginx -> /_resolver/resolve):
   --session           prints app_session=<value> for the user flags above; send it as a Cookie
@@ -105,7 +105,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
     if (!KEY.test(values.service)) throw new UsageError('--service takes a client ID such as reporting (letters, digits, _ . : -)');
     const scopes = values.scope ?? [];
     if (scopes.some((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
-      throw new UsageError('--scope takes one scope token such as notes:read (no spaces or quotes)');
+      throw new UsageError('--scope takes one scope token such as reports:read (no spaces or quotes)');
     }
     return { kind: 'service', clientId: values.service, scopes, ttlSeconds: ttl('1h') };
   }

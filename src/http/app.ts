@@ -7,9 +7,8 @@ import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
-import type { Context } from '../context.js';
+import type { BaseContext } from '../context.js';
 import type { Database } from '../db/database.js';
-import type { NoteRepository } from '../db/notes.js';
 import type { ErrorCode } from '../errors.js';
 import type { Limits, Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
@@ -25,12 +24,13 @@ import { sendError, sendJson } from './respond.js';
 
 export type AppDeps = Readonly<{
   config: Config;
-  apollo: ApolloServer<Context>;
+  apollo: ApolloServer<BaseContext>;
   verifier: Verifier;
   credentials: Credentials;
   clientAddresses: ClientAddresses;
   database: Database;
-  notes: NoteRepository;
+  /** Every module's services, added to each request's context. */
+  services: Readonly<Record<string, unknown>>;
   /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
   dev: DevRoutes | null;
   limits: Limits;
@@ -71,17 +71,17 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, credentials, clientAddresses, notes, dev, limits, metrics, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, services, dev, limits, metrics, logger } = deps;
   const authentications = metrics?.authentications;
 
   /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
-  async function contextFor(exchange: Exchange): Promise<Context> {
+  async function contextFor(exchange: Exchange): Promise<BaseContext> {
     try {
       const { headers, trustedPeer } = exchange;
       const viewer = await credentials.viewerFor({ headers, trustedPeer });
       exchange.viewer = viewer;
       authentications?.inc(authResult(viewer));
-      return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
+      return { ...services, viewer, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       exchange.authFailure = error;

@@ -6,7 +6,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/pagination.js';
  * What an operation costs: 1 for each object a field returns (leaf fields
  * are free), and a list's selection counted once per item it may return,
  * i.e. `first` times (null or absent: the default page). So `me` costs 1,
- * and `myNotes(first: 100)` about five times `myNotes(first: 20)`. An
+ * and `items(first: 100)` about five times `items(first: 20)`. An
  * out-of-range `first` counts as the largest page: its resolver refuses it
  * with BAD_USER_INPUT.
  */

@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation, type GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { Context } from '../context.js';
+import type { BaseContext } from '../context.js';
 import { operationLabel, type Metrics } from '../metrics.js';
 import type { Admission, Limits } from './index.js';
 
@@ -14,10 +14,10 @@ const DONE: Promise<void> = Promise.resolve();
  * listener serves every request, and a decision that needs no store takes
  * no promise: this runs for every operation.
  */
-export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloServerPlugin<Context> {
+export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloServerPlugin<BaseContext> {
   const label = operationLabel();
 
-  function apply(admission: Admission, { contextValue, response }: GraphQLRequestContextDidResolveOperation<Context>): void {
+  function apply(admission: Admission, { contextValue, response }: GraphQLRequestContextDidResolveOperation<BaseContext>): void {
     if (!admission.admitted) {
       const { message, extensions } = admission.error;
       throw new GraphQLError(message, { extensions: { ...extensions, http: { status: admission.status, headers: new HeaderMap(admission.headers) } } });
@@ -26,7 +26,7 @@ export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloSer
     for (const [name, value] of admission.headers) response.http.headers.set(name, value);
   }
 
-  const listener: GraphQLRequestListener<Context> = {
+  const listener: GraphQLRequestListener<BaseContext> = {
     didResolveOperation(requestContext) {
       const { contextValue, document, operationName, request } = requestContext;
       const admission = limits.admit({ document, operationName, variables: request.variables, viewer: contextValue.viewer, clientAddress: contextValue.clientAddress });

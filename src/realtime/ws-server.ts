@@ -8,8 +8,7 @@ import type { Credentials } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
-import type { Context } from '../context.js';
-import type { NoteRepository } from '../db/notes.js';
+import type { BaseContext } from '../context.js';
 import { coded } from '../errors.js';
 import type { ClientAddresses } from '../http/client-address.js';
 import { isAllowedOrigin } from '../http/cors.js';
@@ -21,7 +20,7 @@ import { authResult, type Metrics } from '../metrics.js';
 import { Close, refusalClosing, type Closing } from './close-codes.js';
 import { Connection } from './connection.js';
 import { credentialDeadline } from './expiry.js';
-import type { NoteEvents } from './note-events.js';
+import type { EventBus } from './events.js';
 import { offeredByConnection } from './offered.js';
 import { createErrorFormatter, createOperationPreparer } from './operation.js';
 
@@ -48,8 +47,9 @@ export type RealtimeDeps = Readonly<{
   formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
   credentials: Credentials;
   clientAddresses: ClientAddresses;
-  notes: NoteRepository;
-  events: NoteEvents;
+  /** Every module's services, added to each operation's context. */
+  services: Readonly<Record<string, unknown>>;
+  events: EventBus;
   /** The same cost limit, budget and refused-credential throttle as over HTTP. */
   admission: Limits;
   authentications: Metrics['authentications'] | null;
@@ -94,7 +94,7 @@ function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string |
  * viewer and unread bytes.
  */
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { config, credentials, clientAddresses, notes, events, admission, authentications, logger, limits } = deps;
+  const { config, credentials, clientAddresses, services, events, admission, authentications, logger, limits } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
   const connections = new WeakMap<WebSocket, Connection>();
   const live = new Set<Connection>();
@@ -192,19 +192,19 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         connection.operations++;
         const requestId = `${connection.id}:${id.slice(0, 64)}`;
         logger.info({ requestId, operationName: prepared.operationName, viewerId: connection.viewer?.id }, 'websocket operation');
-        const contextValue: Context = {
+        const contextValue: BaseContext = {
+          ...services,
           viewer: connection.viewer,
-          notes,
           requestId,
           clientAddress: connection.clientAddress,
           rateLimit: admitted.standing,
-          ...(connection.feed === null ? {} : { noteEvents: connection.feed }),
+          ...(connection.feed === null ? {} : { feed: connection.feed }),
         };
         return { ...prepared, contextValue };
       },
       onNext(_ctx, _id, _payload, args, result) {
         if (result.errors === undefined) return;
-        return { ...result, errors: format(result.errors, (args.contextValue as Context).requestId) };
+        return { ...result, errors: format(result.errors, (args.contextValue as BaseContext).requestId) };
       },
       onError(ctx, id, _payload, errors) {
         return format(errors, `${connectionOf(ctx).id}:${id.slice(0, 64)}`);

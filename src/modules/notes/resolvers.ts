@@ -1,11 +1,14 @@
-import { viewerOf } from '../context.js';
-import { pageRequest } from '../db/pagination.js';
-import { notFound } from '../errors.js';
-import type { MutationResolvers, QueryResolvers } from '../generated/graphql.js';
-import { noteScopeFor } from '../permissions/rules.js';
-import { validateCreateNote, validateUpdateNote } from './note-input.js';
+import { viewerOf } from '../../context.js';
+import { pageRequest } from '../../db/pagination.js';
+import { notFound } from '../../errors.js';
+import type { ModuleRootFields, MutationResolvers, QueryResolvers } from '../../generated/graphql.js';
+import type { NotesContext } from './context.js';
+import { validateCreateNote, validateUpdateNote } from './input.js';
+import { noteScopeFor } from './rules.js';
 
-export const noteQueries: Pick<QueryResolvers, 'myNotes' | 'note' | 'allNotes'> = {
+type Fields = ModuleRootFields['notes'];
+
+export const noteQueries: Pick<QueryResolvers<NotesContext>, Fields['Query']> = {
   myNotes: (_parent, args, ctx) => ctx.notes.page({ ownerId: viewerOf(ctx).id }, pageRequest(args)),
   note: (_parent, { id }, ctx) => ctx.notes.find(noteScopeFor(viewerOf(ctx)), id),
   allNotes: (_parent, { ownerId, ...args }, ctx) => ctx.notes.page(noteScopeFor(viewerOf(ctx)), pageRequest(args), ownerId ?? null),
@@ -15,7 +18,7 @@ export const noteQueries: Pick<QueryResolvers, 'myNotes' | 'note' | 'allNotes'> 
 // below is the second lock on the same door (and covers a concurrent delete).
 const gone = (id: string) => notFound(`You have no note with id ${JSON.stringify(id)}.`);
 
-export const noteMutations: MutationResolvers = {
+export const noteMutations: Pick<MutationResolvers<NotesContext>, Fields['Mutation']> = {
   createNote: (_parent, { input }, ctx) => ctx.notes.create(viewerOf(ctx).id, validateCreateNote(input)),
   updateNote: async (_parent, { id, input }, ctx) => {
     const note = await ctx.notes.update(viewerOf(ctx).id, id, validateUpdateNote(input));

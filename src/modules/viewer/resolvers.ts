@@ -1,9 +1,15 @@
-import { viewerOf } from '../context.js';
-import type { QueryResolvers, ViewerResolvers } from '../generated/graphql.js';
+import { viewerOf } from '../../context.js';
+import type { ModuleRootFields, QueryResolvers, ServerInfo, ViewerResolvers } from '../../generated/graphql.js';
 
-export const viewerQueries: Pick<QueryResolvers, 'me'> = {
-  me: (_parent, _args, ctx) => viewerOf(ctx),
-};
+/** me, serverInfo and rateLimit: the caller, the server, and the caller's budget. */
+export function viewerQueries(info: ServerInfo): Pick<QueryResolvers, ModuleRootFields['viewer']['Query']> {
+  const frozen = Object.freeze({ ...info });
+  return {
+    me: (_parent, _args, ctx) => viewerOf(ctx),
+    serverInfo: () => frozen,
+    rateLimit: (_parent, _args, ctx) => ctx.rateLimit ?? null,
+  };
+}
 
 const NONE: readonly string[] = Object.freeze([]);
 // graphql-js only reads a list it serialises; the generated types just don't say readonly.

@@ -1,5 +1,5 @@
-import { badUserInput } from '../errors.js';
-import type { CreateNoteInput, UpdateNoteInput } from '../generated/graphql.js';
+import { badUserInput } from '../../errors.js';
+import type { CreateNoteInput, UpdateNoteInput } from '../../generated/graphql.js';
 
 export const TITLE_MAX_LENGTH = 200;
 export const BODY_MAX_LENGTH = 20_000;

@@ -1,6 +1,6 @@
-import type { Queryable } from './database.js';
-import { newestFirstPage, type Page, type PageRequest } from './pagination.js';
-import { isUuid } from './uuid.js';
+import type { Queryable } from '../../db/database.js';
+import { newestFirstPage, type Page, type PageRequest } from '../../db/pagination.js';
+import { isUuid } from '../../db/uuid.js';
 
 export type NoteRecord = Readonly<{
   id: string;
