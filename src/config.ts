@@ -64,6 +64,8 @@ export type Config = Readonly<{
   /** One readable line per entry (pino-pretty), or JSON lines for log collectors. */
   logFormat: LogFormat;
   devIssuerKeyDir: string;
+  /** AUTHGEAR_WEBHOOK_SECRET: the key Authgear signs webhook calls with; null turns /webhooks/authgear off (a random one with the dev issuer). */
+  webhookSecret: string | null;
 }>;
 
 export type LimitsConfig = Readonly<{
@@ -221,6 +223,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     logLevel: logLevel ?? 'info',
     logFormat,
     devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',
+    webhookSecret: read('AUTHGEAR_WEBHOOK_SECRET') ?? null,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

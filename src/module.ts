@@ -58,11 +58,14 @@ export function defineModule<Services extends object>(module: Module<Services>):
  * module and table (for the log: counts, never the rows' contents).
  */
 export async function eraseUser(database: Database, modules: readonly Module[], userId: string): Promise<Record<string, Erased>> {
-  return database.transaction(async (tx) => {
-    const erased: Record<string, Erased> = {};
-    for (const module of modules) if (module.eraseUser !== undefined) erased[module.name] = await module.eraseUser(tx, userId);
-    return erased;
-  });
+  return database.transaction((tx) => eraseUserIn(tx, modules, userId));
+}
+
+/** eraseUser inside a transaction the caller holds (the webhook's, with the user's new state). */
+export async function eraseUserIn(tx: Queryable, modules: readonly Module[], userId: string): Promise<Record<string, Erased>> {
+  const erased: Record<string, Erased> = {};
+  for (const module of modules) if (module.eraseUser !== undefined) erased[module.name] = await module.eraseUser(tx, userId);
+  return erased;
 }
 
 /** Each module's migrations, tracked under its name. */

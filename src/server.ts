@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -7,22 +8,26 @@ import type { DestinationStream } from 'pino';
 import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
-import { DevResolver } from './auth/dev-resolver.js';
+import { DevResolver, type UserChange } from './auth/dev-resolver.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
-import { createApp, type DevRoutes } from './http/app.js';
+import { createApp, type DevRoutes, type Route } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
+import { createDevWebhookSender, type DevLifecycleEvent } from './lifecycle/dev-sender.js';
+import { LIFECYCLE_MIGRATIONS } from './lifecycle/migrations.js';
+import { createUserStates } from './lifecycle/states.js';
+import { createWebhook, WEBHOOK_PATH } from './lifecycle/webhook.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { limitsPlugin } from './limits/plugin.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { migrationsOf, type Module, type ModuleSetup } from './module.js';
+import { eraseUserIn, migrationsOf, type Module, type ModuleSetup } from './module.js';
 import { modules as defaultModules } from './modules/index.js';
 import { createEventBus } from './realtime/events.js';
 import { createRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits, type RealtimeStats } from './realtime/ws-server.js';
@@ -66,6 +71,8 @@ export type RunningServer = Readonly<{
 }>;
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+const DEV_WEBHOOK_EVENTS: Record<UserChange, DevLifecycleEvent> = { disable: 'user.disabled', enable: 'user.reenabled', delete: 'user.deleted' };
 
 export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
 
@@ -111,12 +118,17 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const httpServer = createHttpServer((req, res) => app(req, res));
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
-    const applied = await migrate(opened, migrationsOf(modules));
+    const applied = await migrate(opened, [LIFECYCLE_MIGRATIONS, ...migrationsOf(modules)]);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
     const events = createEventBus({ database, logger });
     const services = setUp(modules, { database, events, logger });
+    const states = createUserStates({ database, logger });
     await events.start();
-    stopEvents = () => events.stop();
+    await states.start();
+    stopEvents = async () => {
+      await events.stop();
+      await states.stop();
+    };
     const port = await listen(httpServer, config.http.port, config.http.host);
 
     const devIssuer =
@@ -125,7 +137,12 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         : null;
     const issuer = config.auth.issuer ?? (devIssuer as DevIssuer).issuer;
     const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
-    const devResolver = devIssuer === null ? null : new DevResolver(devIssuer);
+    // With the dev issuer and no AUTHGEAR_WEBHOOK_SECRET, a secret only this process knows: its dev controls sign with it.
+    const webhookSecret = config.webhookSecret ?? (devIssuer === null ? null : randomBytes(32).toString('base64url'));
+    const webhookUrl = `${devIssuer?.issuer ?? ''}${WEBHOOK_PATH}`;
+    const sendDevWebhook = webhookSecret === null ? null : createDevWebhookSender(webhookUrl, webhookSecret);
+    const devResolver =
+      devIssuer === null ? null : new DevResolver(devIssuer, async (change, userId) => sendDevWebhook?.(DEV_WEBHOOK_EVENTS[change], userId));
     const dev: DevRoutes | null =
       devIssuer === null || devResolver === null
         ? null
@@ -138,10 +155,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, sandboxDocument, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    const credentials = createCredentials(verifier);
+    const credentials = createCredentials(verifier, states);
+    const routes = new Map<string, Route>();
+    if (webhookSecret !== null) {
+      const webhook = createWebhook({
+        secret: webhookSecret,
+        database,
+        states,
+        eraseUser: (tx, userId) => eraseUserIn(tx, modules, userId),
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        metrics,
+        logger,
+      });
+      routes.set(WEBHOOK_PATH, webhook.handle);
+    }
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, dev, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, dev, routes, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host);
@@ -152,6 +182,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       validationRules: queryLimits(config).validationRules,
       formatError: createFormatError(config.isProduction),
       credentials,
+      refusals: states,
       clientAddresses,
       services,
       events,
@@ -166,6 +197,10 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       },
     });
     upgrade = realtime.handleUpgrade;
+    // A user disabled or deleted in Authgear loses their open subscriptions too, on every replica.
+    states.onChange((userId, refused) => {
+      if (refused) realtime.closeRefused(userId);
+    });
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(

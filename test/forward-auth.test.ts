@@ -188,7 +188,7 @@ describe('cookies in browsers: CORS and CSRF', () => {
 
 describe('both modes end in the same Viewer', () => {
   const verifier = { verify: () => Promise.reject(new Error('not called')) } as unknown as Verifier;
-  const credentials = createCredentials(verifier);
+  const credentials = createCredentials(verifier, { empty: true, refusal: () => null });
   const offered = (headers: Record<string, string>, trustedPeer = true) => {
     const map = new HeaderMap(Object.entries(headers));
     return { headers: { map, authorization: [], authgear: Object.keys(headers).filter((n) => n.startsWith('x-authgear-')) }, trustedPeer };

@@ -1,6 +1,6 @@
 import type { RequestHeaders } from '../http/headers.js';
 import { readBearerToken } from './bearer.js';
-import { badForwardedHeaders } from './errors.js';
+import { badForwardedHeaders, type AuthError } from './errors.js';
 import { viewerFromResolverHeaders } from './forwarded.js';
 import type { Verifier } from './verifier.js';
 import type { Viewer } from './viewer.js';
@@ -19,14 +19,24 @@ export type Credentials = Readonly<{
   viewerFor(offered: Offered): Promise<Viewer | null>;
 }>;
 
+/** Users a credential may no longer stand for, whatever it says (Authgear's webhooks: disabled, deleted). */
+export type Refusals = Readonly<{ readonly empty: boolean; refusal(viewer: Viewer): AuthError | null }>;
+
 /**
  * The one place that decides which credential of a request counts, in
  * DESIGN 11's order: the resolver's headers from a trusted proxy, else the
- * Bearer token. Both end in the same frozen Viewer.
+ * Bearer token. Both end in the same frozen Viewer, which `refusals` may
+ * still turn down: after the token cache, so that no cached token escapes it.
  */
-export function createCredentials(verifier: Verifier): Credentials {
+export function createCredentials(verifier: Verifier, refusals: Refusals): Credentials {
+  const admitted = (viewer: Viewer): Viewer => {
+    const refusal = refusals.refusal(viewer);
+    if (refusal !== null) throw refusal;
+    return viewer;
+  };
   // Not an async function: this runs for every request, and the viewer comes
-  // straight from verify()'s promise, without another promise around it.
+  // straight from verify()'s promise, without another promise around it
+  // while nobody is refused.
   return {
     viewerFor({ headers: { map, authorization, authgear }, trustedPeer, initAuthorization }) {
       try {
@@ -34,10 +44,12 @@ export function createCredentials(verifier: Verifier): Credentials {
           if (!trustedPeer) {
             throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
           }
-          return Promise.resolve(viewerFromResolverHeaders(map, authgear));
+          return Promise.resolve(admitted(viewerFromResolverHeaders(map, authgear)));
         }
         const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
-        return token === null ? GUEST : verifier.verify(token);
+        if (token === null) return GUEST;
+        const verified = verifier.verify(token);
+        return refusals.empty ? verified : verified.then(admitted);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -29,6 +29,8 @@ export type RefusalReason =
   | 'not_yet_valid'
   | 'client_not_allowed'
   | 'revoked_session'
+  | 'user_disabled'
+  | 'user_deleted'
   | 'untrusted_forwarded_headers'
   | 'malformed_forwarded_headers'
   | 'provider_unavailable';
@@ -54,6 +56,21 @@ export const invalidToken = (reason: RefusalReason, description: string): AuthEr
 
 export const providerUnavailable = (description: string, cause?: unknown): AuthError =>
   new AuthError('provider_unavailable', 'provider_unavailable', description, 503, { cause });
+
+// One of each: a refused user's every request is answered with the same error, built once.
+const SUSPENDED = new AuthError(
+  'invalid_token',
+  'user_disabled',
+  'This user account is disabled in Authgear: its tokens and sessions are refused until it is re-enabled.',
+  401,
+);
+const REMOVED = new AuthError('invalid_token', 'user_deleted', 'This user account was deleted in Authgear: its tokens and sessions are refused.', 401);
+
+/** Authgear said (webhook user.disabled) that this user is disabled. The token itself is genuine. */
+export const userSuspended = (): AuthError => SUSPENDED;
+
+/** Authgear said (webhook user.deleted or user.anonymized) that this user is gone for good. */
+export const userRemoved = (): AuthError => REMOVED;
 
 /** The proxy's fault, not the client's: a 400 that names the header. */
 export const badForwardedHeaders = (reason: 'untrusted_forwarded_headers' | 'malformed_forwarded_headers', description: string): AuthError =>
@@ -93,7 +110,8 @@ function buildAnswer(error: AuthError, retryAfterSeconds: number): GraphQLError 
     case 'invalid_token': {
       const challenge = `Bearer error="${error.failure}", error_description="${quotable(error.description)}"`;
       return coded(error.description, 'UNAUTHENTICATED', {
-        reason: error.failure,
+        // A disabled or deleted user is refused like a revoked token, but no refresh will cure it: say which.
+        reason: error.reason === 'user_disabled' || error.reason === 'user_deleted' ? error.reason : error.failure,
         http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
       });
     }

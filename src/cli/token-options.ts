@@ -28,8 +28,10 @@ A dev session cookie, for forward authentication (nginx -> /_resolver/resolve):
 
 Dev issuer controls (the server must be running; seen by its resolver at once):
   --revoke-session <cookie or session id>
-  --disable-user <id>     refuse every session and token of this user
-  --enable-user <id>
+  --disable-user <id>     refuse every session and token of this user: the resolver at once, and the
+                          JWT mode too (the server signs and sends itself Authgear's user.disabled webhook)
+  --enable-user <id>      lift it (user.reenabled)
+  --delete-user <id>      refuse the user for good and erase their data (user.deleted)
 
   -h, --help          show this help
 
@@ -48,7 +50,7 @@ export function parseDuration(flag: string, value: string): number {
   return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
 }
 
-export type ControlAction = 'revoke-session' | 'disable-user' | 'enable-user';
+export type ControlAction = 'revoke-session' | 'disable-user' | 'enable-user' | 'delete-user';
 
 export type TokenCommand =
   | { kind: 'help' }
@@ -81,6 +83,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
         'revoke-session': { type: 'string' },
         'disable-user': { type: 'string' },
         'enable-user': { type: 'string' },
+        'delete-user': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -89,7 +92,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
   }
   if (values.help) return { kind: 'help' };
 
-  const controls = (['revoke-session', 'disable-user', 'enable-user'] as const).filter((action) => values[action] !== undefined);
+  const controls = (['revoke-session', 'disable-user', 'enable-user', 'delete-user'] as const).filter((action) => values[action] !== undefined);
   const modes = [...controls.map((action) => `--${action}`), ...(values.service === undefined ? [] : ['--service']), ...(values.session ? ['--session'] : [])];
   if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(', ')}`);
   const [control] = controls;

@@ -17,6 +17,7 @@ const CONTROL_PATHS: Record<ControlAction, (id: string) => string> = {
   'revoke-session': (id) => `/_dev/sessions/${encodeURIComponent(id)}/revoke`,
   'disable-user': (id) => `/_dev/users/${encodeURIComponent(id)}/disable`,
   'enable-user': (id) => `/_dev/users/${encodeURIComponent(id)}/enable`,
+  'delete-user': (id) => `/_dev/users/${encodeURIComponent(id)}/delete`,
 };
 
 async function control(origin: string, action: ControlAction, id: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
+import type { ApolloServer, HeaderMap, HTTPGraphQLResponse } from '@apollo/server';
 import type { Credentials } from '../auth/credentials.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
@@ -33,6 +33,8 @@ export type AppDeps = Readonly<{
   services: Readonly<Record<string, unknown>>;
   /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
   dev: DevRoutes | null;
+  /** More endpoints by exact path (Authgear's webhook), each answering every method itself. */
+  routes: ReadonlyMap<string, Route>;
   limits: Limits;
   /** null when METRICS_PORT=off. */
   metrics: Metrics | null;
@@ -40,6 +42,9 @@ export type AppDeps = Readonly<{
   metricsOnMainPort: boolean;
   logger: Logger;
 }>;
+
+/** An endpoint beside /graphql: it reads the body (if any) and answers. */
+export type Route = (req: IncomingMessage, res: ServerResponse, headers: HeaderMap, method: string) => Promise<void>;
 
 export type DevRoutes = Readonly<{
   /** Answers the request and returns true when the path is one of its own. */
@@ -140,6 +145,8 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       }
       return graphql(exchange);
     }
+    const extra = deps.routes.get(path);
+    if (extra !== undefined) return extra(req, res, headers.map, method);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/metrics' && deps.metricsOnMainPort) return serveMetrics(exchange);
@@ -193,7 +200,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         const durationMs = performance.now() - started;
         logRequest(logger, exchange, durationMs);
         if (metrics !== null) {
-          const route = ROUTES.has(exchange.path) ? exchange.path : 'other';
+          const route = ROUTES.has(exchange.path) || deps.routes.has(exchange.path) ? exchange.path : 'other';
           metrics.requests.inc({ route, status: res.statusCode });
           if (route === '/graphql') metrics.requestDuration.observe(durationMs / 1000);
         }

@@ -1,4 +1,4 @@
-import type { AuthError } from '../auth/errors.js';
+import type { AuthError, RefusalReason } from '../auth/errors.js';
 import type { Budget } from './budget.js';
 
 /**
@@ -21,12 +21,16 @@ export type AuthFailureThrottle = Readonly<{
 /**
  * Malformed headers, bad signatures, wrong issuer, audience, algorithm or
  * typ, revoked sessions: what a forger or a broken client sends. Not an
- * expired or not-yet-valid token (every client sends one now and then), an
- * unreachable issuer, or resolver headers a proxy should not have sent.
+ * expired or not-yet-valid token (every client sends one now and then), a
+ * disabled or deleted user's genuine token, an unreachable issuer, or
+ * resolver headers a proxy should not have sent.
  */
+// Time cures the first two; the last two are genuine tokens of a user Authgear disabled or deleted.
+const NOT_ABUSE: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['expired', 'not_yet_valid', 'user_disabled', 'user_deleted']);
+
 export function countsAsAbuse(error: AuthError): boolean {
   if (error.failure === 'invalid_request') return true;
-  return error.failure === 'invalid_token' && error.reason !== 'expired' && error.reason !== 'not_yet_valid';
+  return error.failure === 'invalid_token' && !NOT_ABUSE.has(error.reason);
 }
 
 export function createAuthFailureThrottle(budget: Budget): AuthFailureThrottle {

@@ -4,7 +4,7 @@ import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graph
 import type { Context as ConnectionContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Credentials } from '../auth/credentials.js';
+import type { Credentials, Refusals } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
@@ -46,6 +46,8 @@ export type RealtimeDeps = Readonly<{
   validationRules: readonly ValidationRule[];
   formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
   credentials: Credentials;
+  /** Users no credential may stand for any more: their open connections are closed when told (closeRefused). */
+  refusals: Refusals;
   clientAddresses: ClientAddresses;
   /** Every module's services, added to each operation's context. */
   services: Readonly<Record<string, unknown>>;
@@ -66,6 +68,8 @@ export type Realtime = Readonly<{
   close(): Promise<void>;
   /** Authenticated connections and their running event streams. */
   stats(): RealtimeStats;
+  /** Closes, with 4403 and the refusal's reason, every connection of this user that `refusals` now refuses. */
+  closeRefused(userId: string): void;
 }>;
 
 const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shutting down: reconnect.' };
@@ -270,6 +274,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       for (const ws of open) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
       await Promise.all(closed);
       await server.dispose();
+    },
+    closeRefused(userId) {
+      for (const connection of live) {
+        const { viewer } = connection;
+        if (viewer?.kind !== 'user' || viewer.id !== userId) continue;
+        const refusal = deps.refusals.refusal(viewer);
+        if (refusal !== null) connection.close(refusalClosing(refusal));
+      }
     },
     stats() {
       let subscriptions = 0;
