@@ -1,4 +1,5 @@
 import { DEV_API_RESOURCE } from './auth/dev-issuer.js';
+import { unknownVariableWarnings, type Variable } from './env-variables.js';
 import { checkTrustedProxy } from './http/client-address.js';
 import { isLoopbackHost } from './loopback.js';
 
@@ -64,6 +65,8 @@ export type Config = Readonly<{
   /** One readable line per entry (pino-pretty), or JSON lines for log collectors. */
   logFormat: LogFormat;
   devIssuerKeyDir: string;
+  /** Variables that look meant for this server but that it does not read, each with the closest name it does; for start-up to print. */
+  warnings: readonly string[];
 }>;
 
 export type LimitsConfig = Readonly<{
@@ -76,7 +79,11 @@ export type LimitsConfig = Readonly<{
 }>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** As Config['warnings']: a misspelt name is often why a variable counts as missing. */
+    readonly warnings: readonly string[] = [],
+  ) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
@@ -94,15 +101,15 @@ const DEV_CORS_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.e
  */
 export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean } = {}): Config {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => {
+  const read = (name: Variable): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const fail = (name: string, problem: string, example: string): null => {
+  const fail = (name: Variable, problem: string, example: string): null => {
     problems.push(`${name}: ${problem}, e.g. ${name}=${example}`);
     return null;
   };
-  const integer = (name: string, fallback: number, min: number, max: number, example: string): number => {
+  const integer = (name: Variable, fallback: number, min: number, max: number, example: string): number => {
     const raw = read(name);
     if (raw === undefined) return fallback;
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
@@ -110,7 +117,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     fail(name, `must be a whole number from ${min} to ${max}, got "${raw}"`, example);
     return fallback;
   };
-  const boolean = (name: string, fallback: boolean): boolean => {
+  const boolean = (name: Variable, fallback: boolean): boolean => {
     const raw = read(name)?.toLowerCase();
     if (raw === undefined) return fallback;
     if (['true', 'on', '1', 'yes'].includes(raw)) return true;
@@ -149,7 +156,11 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     fail('PGLITE_DATA_DIR', 'cannot be combined with DATABASE_URL; set one of them', './.data');
   }
   if (isProduction && databaseUrl === undefined && pgliteDataDir === null) {
-    fail('DATABASE_URL', 'is required when NODE_ENV=production (an in-memory database loses every note on restart)', 'postgres://app:secret@db:5432/app');
+    fail(
+      'DATABASE_URL',
+      'is required when NODE_ENV=production, unless PGLITE_DATA_DIR keeps the embedded database in a folder (in memory it loses all its data on restart)',
+      'postgres://app:secret@db:5432/app',
+    );
   }
 
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
@@ -221,13 +232,14 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     logLevel: logLevel ?? 'info',
     logFormat,
     devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',
+    warnings: unknownVariableWarnings(env),
   };
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, config.warnings);
   return deepFreeze(config);
 }
 
-type Fail = (name: string, problem: string, example: string) => null;
+type Fail = (name: Variable, problem: string, example: string) => null;
 
 function parseIssuer(raw: string | undefined, isProduction: boolean, fail: Fail): string | null {
   const example = 'https://myapp.authgear.cloud';

@@ -17,6 +17,7 @@ import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
+import { listen } from './http/listen.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
 import { createLimits, type Limits } from './limits/index.js';
@@ -67,16 +68,6 @@ const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 
 export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 function closeServer(server: Server | null): Promise<void> {
   return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
 }
@@ -108,6 +99,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const httpServer = createHttpServer((req, res) => app(req, res));
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
+    // Listen first: a port in use fails start-up before anything else happens or is logged.
+    const port = await listen(httpServer, config.http.port, config.http.host, 'PORT');
     const applied = await migrate(opened);
     if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
     const storedNotes = createNoteRepository(database);
@@ -115,7 +108,6 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     await events.start();
     stopEvents = () => events.stop();
     const notes = publishingChanges(storedNotes, events);
-    const port = await listen(httpServer, config.http.port, config.http.host);
 
     const devIssuer =
       config.auth.issuer === null
@@ -150,7 +142,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
-      await listen(metricsServer, config.metricsPort, config.http.host);
+      await listen(metricsServer, config.metricsPort, config.http.host, 'METRICS_PORT');
     }
     const realtime = createRealtime({
       config,
