@@ -36,7 +36,7 @@ export type ServerDeps = Readonly<{
   /** The dev issuer's signing key, instead of the key file in DEV_ISSUER_DIR. */
   devIssuerKey?: SigningKey;
   /** Timeouts, cooldowns and cache sizes of the token verifier. */
-  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
+  verifier?: Omit<VerifierOptions, 'issuer' | 'devIssuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
@@ -121,7 +121,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         ? null
         : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
 
-    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
+    const verifier = createVerifier({
+      ...deps.verifier,
+      ...config.auth,
+      issuer,
+      devIssuer: devIssuer !== null,
+      ...(metrics === null ? {} : { counters: metrics }),
+    });
     const schema = buildSchema({
       serverInfo: {
         name: PACKAGE.name,

@@ -108,12 +108,14 @@ describe('npm start with zero configuration', () => {
 describe('npm run token', () => {
   const env = () => ({ DEV_ISSUER_DIR: join(workDir, 'cli-keys') });
 
-  it('--help explains every flag', async () => {
+  it('--help explains every flag, and that only the dev issuer controls need the server running', async () => {
     const cli = runEntry('src/cli/token.ts', ['--help'], env());
     expect(await cli.exited).toBe(0);
     for (const flag of ['--sub', '--role', '--verified', '--anonymous', '--no-reauth', '--auth-age', '--ttl', '--client-id']) {
       expect(cli.stdout()).toContain(flag);
     }
+    expect(cli.stdout()).toContain('Dev issuer controls (these need the server running');
+    expect(cli.stdout()).toContain('Minting needs no running server');
   });
 
   it('prints only the token on stdout, with the claims asked for', async () => {
