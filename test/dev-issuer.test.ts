@@ -46,7 +46,7 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
     const response = await execute(server.url, '{ me { id } }', { token: await elsewhere.mint({ sub: 'alice' }) });
     const description =
       `The access token was issued by http://127.0.0.1:${otherPort}, but this server's dev issuer is ${server.issuer}: ` +
-      "the token was minted for a server with another PORT or HOST; mint one with this server's (npm run token).";
+      "the token was minted for another PORT or HOST; run npm run token with this server's PORT and HOST.";
     expect(response.status, show(response)).toBe(401);
     expect(response.body.errors?.[0]?.message).toBe(description);
     expect(response.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);

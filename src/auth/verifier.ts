@@ -132,7 +132,7 @@ function curableByTime(error: unknown): boolean {
 function wrongIssuer(iss: unknown, issuer: string, devIssuer: boolean): string {
   const named = `The access token was issued by ${describeUntrusted(iss)}`;
   return devIssuer
-    ? `${named}, but this server's dev issuer is ${issuer}: the token was minted for a server with another PORT or HOST; mint one with this server's (npm run token).`
+    ? `${named}, but this server's dev issuer is ${issuer}: the token was minted for another PORT or HOST; run npm run token with this server's PORT and HOST.`
     : `${named}, not by AUTHGEAR_ENDPOINT (${issuer}).`;
 }
 
