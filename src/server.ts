@@ -17,6 +17,7 @@ import { migrate } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes, type Route } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
+import { listen } from './http/listen.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
 import { createDevWebhookSender, type DevLifecycleEvent } from './lifecycle/dev-sender.js';
@@ -40,7 +41,7 @@ export type ServerDeps = Readonly<{
   /** The dev issuer's signing key, instead of the key file in DEV_ISSUER_DIR. */
   devIssuerKey?: SigningKey;
   /** Timeouts, cooldowns and cache sizes of the token verifier. */
-  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
+  verifier?: Omit<VerifierOptions, 'issuer' | 'devIssuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
@@ -76,16 +77,6 @@ const DEV_WEBHOOK_EVENTS: Record<UserChange, DevLifecycleEvent> = { disable: 'us
 
 export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 function closeServer(server: Server | null): Promise<void> {
   return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
 }
@@ -118,6 +109,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const httpServer = createHttpServer((req, res) => app(req, res));
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
+    // Listen first: a port in use fails start-up before anything else happens or is logged.
+    const port = await listen(httpServer, config.http.port, config.http.host, 'PORT');
     const applied = await migrate(opened, [LIFECYCLE_MIGRATIONS, ...migrationsOf(modules)]);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
     const events = createEventBus({ database, logger });
@@ -129,7 +122,6 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       await events.stop();
       await states.stop();
     };
-    const port = await listen(httpServer, config.http.port, config.http.host);
 
     const devIssuer =
       config.auth.issuer === null
@@ -148,7 +140,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         ? null
         : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
 
-    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
+    const verifier = createVerifier({
+      ...deps.verifier,
+      ...config.auth,
+      issuer,
+      devIssuer: devIssuer !== null,
+      ...(metrics === null ? {} : { counters: metrics }),
+    });
     const schema = buildSchema(modules, { config, server: { name: PACKAGE.name, version: PACKAGE.version, issuer, devIssuer: devIssuer !== null } });
     limits = await createLimits({ config, schema, logger, metrics });
     const sandboxDocument = modules.flatMap((module) => (module.examples === undefined ? [] : [module.examples.trim()])).join('\n\n');
@@ -174,7 +172,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, dev, routes, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
-      await listen(metricsServer, config.metricsPort, config.http.host);
+      await listen(metricsServer, config.metricsPort, config.http.host, 'METRICS_PORT');
     }
     const realtime = createRealtime({
       config,

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
+import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { testSigningKey } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -38,6 +38,18 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
     const token = await server.devIssuer?.mint({ sub: 'alice', verified: true });
     const response = await execute(server.url, '{ allNotes { edges { node { id } } } }', { token: token ?? '' });
     expect(codes(response)).toEqual(['FORBIDDEN']);
+  });
+
+  it('a token minted for a server on another port -> 401 naming both issuers and PORT/HOST', async () => {
+    const otherPort = Number(new URL(server.origin).port) === 4000 ? 4001 : 4000;
+    const elsewhere = new DevIssuer(devIssuerUrl('127.0.0.1', otherPort), [await testSigningKey()]);
+    const response = await execute(server.url, '{ me { id } }', { token: await elsewhere.mint({ sub: 'alice' }) });
+    const description =
+      `The access token was issued by http://127.0.0.1:${otherPort}, but this server's dev issuer is ${server.issuer}: ` +
+      "the token was minted for another PORT or HOST; run npm run token with this server's PORT and HOST.";
+    expect(response.status, show(response)).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe(description);
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);
   });
 
   it('its issuer URL is reached over loopback even when listening on every interface', () => {

@@ -42,11 +42,12 @@ afterAll(async () => {
 });
 
 describe('a test-only module beside notes', () => {
-  it('its migration is tracked under its own name, beside the notes module\'s version 1', async () => {
+  it('its migration is tracked under its own name, beside the notes module\'s and the machinery\'s version 1', async () => {
     const rows = await database.query<{ module: string; version: number }>('SELECT module, version FROM module_migrations ORDER BY module, version');
     expect(rows).toEqual([
       { module: 'bookmarks', version: 1 },
       { module: 'notes', version: 1 },
+      { module: 'user_lifecycle', version: 1 },
     ]);
   });
 

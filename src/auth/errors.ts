@@ -82,6 +82,20 @@ function quotable(text: string): string {
 }
 
 /**
+ * A value from a refused token (attacker-chosen text) fit to show in a
+ * description: only the characters a quoted error_description allows, and
+ * at most `maxLength` of them, so it cannot bloat a header or a log line.
+ */
+export function describeUntrusted(value: unknown, maxLength = 100): string {
+  if (typeof value !== 'string') {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+    return `(${kind}, not a string)`;
+  }
+  const text = quotable(value);
+  return text.length > maxLength ? `${text.slice(0, maxLength)}...` : text;
+}
+
+/**
  * Turns an AuthError into the error Apollo answers for the whole request:
  * the status and headers travel in `extensions.http`, which Apollo strips
  * from the JSON body.

@@ -26,7 +26,7 @@ A machine-to-machine token (client credentials), for a backend:
 A dev session cookie, for forward authentication (nginx -> /_resolver/resolve):
   --session           prints app_session=<value> for the user flags above; send it as a Cookie
 
-Dev issuer controls (the server must be running; seen by its resolver at once):
+Dev issuer controls (these need the server running; its resolver sees them at once):
   --revoke-session <cookie or session id>
   --disable-user <id>     refuse every session and token of this user: the resolver at once, and the
                           JWT mode too (the server signs and sends itself Authgear's user.disabled webhook)
@@ -36,7 +36,10 @@ Dev issuer controls (the server must be running; seen by its resolver at once):
   -h, --help          show this help
 
 Times: 45 or 45s (seconds), 10m, 1h, 2d.
-The server must be running with the same PORT/HOST, and without AUTHGEAR_ENDPOINT.`;
+Minting needs no running server: the credential is signed with the key in
+DEV_ISSUER_DIR for the issuer at this PORT and HOST, so use the same PORT,
+HOST and DEV_ISSUER_DIR as the server (and no AUTHGEAR_ENDPOINT). Only the
+dev issuer controls talk to the running server.`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
