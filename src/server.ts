@@ -8,6 +8,8 @@ import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver } from './auth/dev-resolver.js';
+import { createProfiles, type Profiles } from './auth/profiles.js';
+import { createUserInfoClient } from './auth/userinfo.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
@@ -38,6 +40,8 @@ export type ServerDeps = Readonly<{
   verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
+  /** How long a UserInfo call may take (default 2000 ms). */
+  userinfoTimeoutMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
 }>;
@@ -57,6 +61,8 @@ export type RunningServer = Readonly<{
   logger: Logger;
   /** Where /metrics is served: on this server's origin (loopback clients only) or METRICS_PORT; null when off. */
   metricsUrl: string | null;
+  /** The viewer profiles' cache: webhooks drop a user's entry when their profile changes or they are removed. */
+  profiles: Pick<Profiles, 'forget'>;
   /** The WebSocket side: how many connections and event streams are open. */
   realtime: Readonly<{ stats(): RealtimeStats }>;
   /** Closes WebSockets (1001), stops accepting connections, lets in-flight requests finish, closes the database. */
@@ -65,7 +71,14 @@ export type RunningServer = Readonly<{
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
-export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
+export const DEV_USER = {
+  sub: 'dev-admin',
+  roles: ['admin'],
+  verified: true,
+  ttlSeconds: 24 * 3600,
+  // What the dev UserInfo endpoint answers for it: Viewer.profile in the Sandbox.
+  userinfo: { email: 'dev-admin@example.com', email_verified: true, name: 'Dev Admin' },
+} as const;
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -127,9 +140,18 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const dev: DevRoutes | null =
       devIssuer === null || devResolver === null
         ? null
-        : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
+        : { handle: async (req, res, path, fromLoopback) => (await devIssuer.handle(req, res, path)) || devResolver.handle(req, res, path, fromLoopback) };
 
     const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
+    const profiles = createProfiles({
+      userinfo: createUserInfoClient({
+        endpoint: async () => (await verifier.provider()).userinfoEndpoint,
+        timeoutMs: deps.userinfoTimeoutMs ?? 2000,
+        ...(metrics === null ? {} : { fetches: metrics.issuerFetches }),
+      }),
+      cacheTtlSeconds: config.profile.cacheTtlSeconds,
+      logger,
+    });
     const schema = buildSchema({
       serverInfo: {
         name: PACKAGE.name,
@@ -147,7 +169,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const credentials = createCredentials(verifier);
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, profiles, dev, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host);
@@ -160,6 +182,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       credentials,
       clientAddresses,
       notes,
+      profiles,
       events,
       admission: limits,
       authentications: metrics?.authentications ?? null,
@@ -194,6 +217,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       devToken,
       logger,
       metricsUrl,
+      profiles: { forget: profiles.forget },
       realtime: { stats: realtime.stats },
       async stop() {
         // First: Apollo's drain would end upgraded sockets without a close frame.

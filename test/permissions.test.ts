@@ -4,6 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { allow, deny, shield } from 'graphql-shield';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MintOptions } from '../src/auth/dev-issuer.js';
+import type { Profiles } from '../src/auth/profiles.js';
 import { viewerFromClaims } from '../src/auth/viewer.js';
 import type { Context } from '../src/context.js';
 import type { NoteRecord, NoteRepository } from '../src/db/notes.js';
@@ -383,7 +384,7 @@ describe('the Note type rule', () => {
     );
     const context = (sub: string, roles: string[] = []): Context => ({
       viewer: viewerFromClaims({ sub, 'https://authgear.com/claims/user/roles': roles }),
-      notes: {} as NoteRepository,
+      notes: {} as NoteRepository, profiles: {} as Profiles,
       requestId: 'test', clientAddress: '127.0.0.1',
     });
     const stranger = await graphql({ schema, source: '{ leak { title } }', contextValue: context('me') });
@@ -412,7 +413,7 @@ describe('the Note type rule on subscription events', () => {
       end: () => undefined,
       size: 0,
     };
-    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1', noteEvents: feed };
+    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, profiles: {} as Profiles, requestId: 'test', clientAddress: '127.0.0.1', noteEvents: feed };
     const stream = await subscribe({ schema, document: parse('subscription { myNoteEvents { kind noteId note { title } } }'), contextValue });
     if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
     const { value } = await stream.next();
@@ -432,7 +433,7 @@ describe('the Note type rule on subscription events', () => {
         schema,
         document,
         rootValue: { myNoteEvents: { kind: 'CREATED', noteId: note.id, note } },
-        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' } satisfies Context,
+        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, profiles: {} as Profiles, requestId: 'test', clientAddress: '127.0.0.1' } satisfies Context,
       });
     expect(run('owner')).toEqual({ data: { myNoteEvents: { kind: 'CREATED', note: { title: 'mine', createdAt: '1970-01-01T00:00:00.000Z' } } } });
     const stranger = run('stranger');
@@ -450,7 +451,7 @@ describe('deny by default', () => {
       }),
       createPermissions({ reauthMaxAgeSeconds: 300 }),
     );
-    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' });
+    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, profiles: {} as Profiles, requestId: 'test', clientAddress: '127.0.0.1' });
     const guest = await graphql({ schema, source: '{ forgotten }', contextValue: context(null) });
     expect(guest.data).toEqual({ forgotten: null });
     expect(guest.errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');

@@ -8,6 +8,7 @@ import type { Credentials } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
+import type { Profiles } from '../auth/profiles.js';
 import type { Context } from '../context.js';
 import type { NoteRepository } from '../db/notes.js';
 import { coded } from '../errors.js';
@@ -49,6 +50,7 @@ export type RealtimeDeps = Readonly<{
   credentials: Credentials;
   clientAddresses: ClientAddresses;
   notes: NoteRepository;
+  profiles: Profiles;
   events: NoteEvents;
   /** The same cost limit, budget and refused-credential throttle as over HTTP. */
   admission: Limits;
@@ -94,7 +96,7 @@ function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string |
  * viewer and unread bytes.
  */
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { config, credentials, clientAddresses, notes, events, admission, authentications, logger, limits } = deps;
+  const { config, credentials, clientAddresses, notes, profiles, events, admission, authentications, logger, limits } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
   const connections = new WeakMap<WebSocket, Connection>();
   const live = new Set<Connection>();
@@ -198,6 +200,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           requestId,
           clientAddress: connection.clientAddress,
           rateLimit: admitted.standing,
+          profiles,
+          // What onConnect authenticated with (it did not throw then): UserInfo is called with its token.
+          credential: offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams),
           ...(connection.feed === null ? {} : { noteEvents: connection.feed }),
         };
         return { ...prepared, contextValue };

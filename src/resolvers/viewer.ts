@@ -1,5 +1,6 @@
 import { viewerOf } from '../context.js';
 import type { QueryResolvers, ViewerResolvers } from '../generated/graphql.js';
+import { viewerProfile } from './profile.js';
 
 export const viewerQueries: Pick<QueryResolvers, 'me'> = {
   me: (_parent, _args, ctx) => viewerOf(ctx),
@@ -17,4 +18,5 @@ export const Viewer: ViewerResolvers = {
   isVerified: (viewer) => viewer.kind === 'user' && viewer.isVerified,
   isAnonymous: (viewer) => viewer.kind === 'user' && viewer.isAnonymous,
   authenticatedAt: (viewer) => (viewer.kind === 'user' ? viewer.authenticatedAt : null),
+  profile: viewerProfile,
 };

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
+import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, USERINFO_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
 
 export type IssuerMode = 'up' | 'down' | 'hang' | 'garbage';
+/** The UserInfo endpoint alone: 'down' resets connections, 'hang' never answers, '503' and '401' answer that status. */
+export type UserInfoMode = 'up' | 'down' | 'hang' | '503' | '401';
 
 /**
  * A stand-in for Authgear on an ephemeral loopback port: the dev issuer's own
@@ -15,7 +17,10 @@ export type TestIssuer = {
   mode: IssuerMode;
   /** Overrides the discovery document's `issuer` (to test a mismatch). */
   announcedIssuer: string | null;
-  readonly hits: { discovery: number; jwks: number };
+  /** Switches UserInfo while discovery and the keys stay up. */
+  userinfo: UserInfoMode;
+  /** Requests received, UserInfo ones counted whatever the mode. */
+  readonly hits: { discovery: number; jwks: number; userinfo: number };
   mint(options?: Partial<MintOptions>): Promise<string>;
   close(): Promise<void>;
 };
@@ -29,13 +34,23 @@ export function testSigningKey(): Promise<SigningKey> {
 
 export async function startTestIssuer(options: { key?: SigningKey } = {}): Promise<TestIssuer> {
   const sockets = new Set<Socket>();
-  const hits = { discovery: 0, jwks: 0 };
+  const hits = { discovery: 0, jwks: 0, userinfo: 0 };
   let devIssuer: DevIssuer | null = null;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
     if (path === DISCOVERY_PATH) hits.discovery++;
     if (path === JWKS_PATH) hits.jwks++;
+    if (path === USERINFO_PATH) {
+      hits.userinfo++;
+      if (state.userinfo === 'down') return req.socket.destroy();
+      if (state.userinfo === 'hang') return;
+      if (state.userinfo !== 'up') {
+        res.writeHead(Number(state.userinfo), state.userinfo === '401' ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {});
+        res.end();
+        return;
+      }
+    }
     switch (state.mode) {
       case 'down':
         req.socket.destroy();
@@ -52,10 +67,11 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
           res.end(JSON.stringify({ ...devIssuer?.discoveryDocument(), issuer: state.announcedIssuer }));
           return;
         }
-        if (!devIssuer?.handle(req, res, path)) {
+        void devIssuer?.handle(req, res, path).then((handled) => {
+          if (handled) return;
           res.writeHead(404);
           res.end();
-        }
+        });
     }
   };
   const server = createServer(handler);
@@ -73,6 +89,7 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
     issuer,
     mode: 'up',
     announcedIssuer: null,
+    userinfo: 'up',
     hits,
     mint: (mintOptions = {}) => issuer.mint({ sub: 'user-1', ...mintOptions }),
     async close() {
