@@ -3,8 +3,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, USERINFO_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
 
 export type IssuerMode = 'up' | 'down' | 'hang' | 'garbage';
-/** The UserInfo endpoint alone: 'down' resets connections, 'hang' never answers, '503' and '401' answer that status. */
-export type UserInfoMode = 'up' | 'down' | 'hang' | '503' | '401';
+/**
+ * The UserInfo endpoint alone: 'down' resets connections, 'hang' never
+ * answers, '503' and '401' answer that status, 'other-sub' answers 200
+ * about another user.
+ */
+export type UserInfoMode = 'up' | 'down' | 'hang' | '503' | '401' | 'other-sub';
 
 /**
  * A stand-in for Authgear on an ephemeral loopback port: the dev issuer's own
@@ -19,6 +23,8 @@ export type TestIssuer = {
   announcedIssuer: string | null;
   /** Switches UserInfo while discovery and the keys stay up. */
   userinfo: UserInfoMode;
+  /** Milliseconds UserInfo waits before answering, so that operations overlap. */
+  userinfoDelayMs: number;
   /** Requests received, UserInfo ones counted whatever the mode. */
   readonly hits: { discovery: number; jwks: number; userinfo: number };
   mint(options?: Partial<MintOptions>): Promise<string>;
@@ -43,14 +49,36 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
     if (path === JWKS_PATH) hits.jwks++;
     if (path === USERINFO_PATH) {
       hits.userinfo++;
-      if (state.userinfo === 'down') return req.socket.destroy();
-      if (state.userinfo === 'hang') return;
-      if (state.userinfo !== 'up') {
+      if (state.userinfoDelayMs > 0) {
+        setTimeout(() => answerUserInfo(req, res), state.userinfoDelayMs);
+        return;
+      }
+      answerUserInfo(req, res);
+      return;
+    }
+    answer(req, res, path);
+  };
+  const answerUserInfo = (req: IncomingMessage, res: ServerResponse) => {
+    switch (state.userinfo) {
+      case 'down':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'other-sub':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ sub: 'someone-else', email: 'someone-else@example.com' }));
+        return;
+      case '503':
+      case '401':
         res.writeHead(Number(state.userinfo), state.userinfo === '401' ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {});
         res.end();
         return;
-      }
+      case 'up':
+        answer(req, res, USERINFO_PATH);
     }
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse, path: string) => {
     switch (state.mode) {
       case 'down':
         req.socket.destroy();
@@ -90,6 +118,7 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
     mode: 'up',
     announcedIssuer: null,
     userinfo: 'up',
+    userinfoDelayMs: 0,
     hits,
     mint: (mintOptions = {}) => issuer.mint({ sub: 'user-1', ...mintOptions }),
     async close() {
