@@ -26,6 +26,11 @@ query Me {
     isVerified
     isAnonymous
     authenticatedAt
+    # From the token's claims, else the issuer's UserInfo (npm run token -- --email ... --name ...).
+    profile {
+      email
+      name
+    }
   }
 }
 

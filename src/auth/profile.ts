@@ -57,9 +57,15 @@ export function profileFromClaims(claims: Readonly<Record<string, unknown>>): Pr
   return Object.freeze(profile) as Profile;
 }
 
-/** True when the token carries at least one profile claim (no SPA token from Authgear does, unless a hook adds them). */
+const CLAIM_TYPES = PROFILE_FIELDS.map((field) => PROFILE_CLAIMS[field]);
+
+/**
+ * True when the token carries at least one profile claim (no SPA token from
+ * Authgear does, unless a hook adds them). On every warm profile read: no
+ * allocation.
+ */
 export function hasProfileClaims(claims: Readonly<JWTPayload>): boolean {
-  for (const field of PROFILE_FIELDS) if (claimValue(claims, field) !== null) return true;
+  for (const [claim, type] of CLAIM_TYPES) if (typeof claims[claim] === type) return true;
   return false;
 }
 
