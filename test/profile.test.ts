@@ -1,6 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap } from '@apollo/server';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { graphql } from 'graphql';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_USERINFO_CLAIM, type MintOptions } from '../src/auth/dev-issuer.js';
+import { createDiscovery } from '../src/auth/discovery.js';
+import { createProfiles } from '../src/auth/profiles.js';
+import { createUserInfoClient } from '../src/auth/userinfo.js';
+import { viewerFromClaims } from '../src/auth/viewer.js';
+import type { Context } from '../src/context.js';
+import type { NoteRepository } from '../src/db/notes.js';
+import { createResolvers } from '../src/resolvers/index.js';
+import { loadTypeDefs } from '../src/type-defs.js';
 import { codes, execute, show, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -259,7 +273,7 @@ describe('UserInfo failures: the profile alone is null, the rest of the operatio
 
   it('UserInfo answering about another subject -> its answer is not used (OIDC Core 5.3.2): SERVICE_UNAVAILABLE, retryable: false', async () => {
     const response = await failed('other-sub');
-    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: false, reason: 'userinfo_bad_answer' });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: false, reason: 'userinfo_unusable' });
     expect(response.text).not.toContain('someone-else@example.com');
   });
 
@@ -348,5 +362,59 @@ describe('personal data stays out of logs and metrics', () => {
     for (const text of [logs, metrics]) {
       for (const value of [ALICE.email, ALICE.phone_number, ALICE.name, ALICE.family_name, token]) expect(text).not.toContain(value);
     }
+  });
+});
+
+describe("a user reads their own profile only", () => {
+  it("a Viewer other than the request's own (a future resolver returning another user) -> its profile is FORBIDDEN, UserInfo not asked", async () => {
+    const resolvers = createResolvers({ name: 'test', version: '0', issuer: issuer.url, devIssuer: false, reauthMaxAgeSeconds: 300 });
+    const schema = makeExecutableSchema({
+      typeDefs: [...loadTypeDefs(), 'extend type Query { someoneElse: Viewer }'],
+      resolvers: { ...resolvers, Query: { ...resolvers.Query, someoneElse: () => viewerFromClaims({ sub: 'someone-else' }) } },
+    });
+    const profiles = createProfiles({
+      userinfo: createUserInfoClient({ endpoint: () => Promise.resolve(new URL(`${issuer.url}/oauth2/userinfo`)), timeoutMs: 2000 }),
+      cacheTtlSeconds: 60,
+      logger: pino({ level: 'silent' }),
+    });
+    const token = await aliceToken('me');
+    const contextValue: Context = {
+      viewer: viewerFromClaims({ sub: 'me' }),
+      notes: {} as NoteRepository,
+      profiles,
+      credential: { headers: { map: new HeaderMap(), authorization: [`Bearer ${token}`], authgear: [] }, trustedPeer: false },
+      requestId: 'test',
+      clientAddress: '127.0.0.1',
+    };
+    const before = issuer.hits.userinfo;
+    const result = await graphql({ schema, source: '{ someoneElse { id profile { email } } }', contextValue });
+    expect(result.data).toEqual({ someoneElse: { id: 'someone-else', profile: null } });
+    expect(result.errors?.map((error) => error.extensions['code'])).toEqual(['FORBIDDEN']);
+    expect(issuer.hits.userinfo - before).toBe(0);
+  });
+});
+
+describe("discovery's userinfo_endpoint", () => {
+  async function discover(document: Record<string, unknown>) {
+    const http = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer: origin, jwks_uri: `${origin}/jwks`, ...document }));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      return await createDiscovery({ issuer: origin, timeoutMs: 2000, retryAfterMs: 1000 }).get();
+    } finally {
+      http.close();
+    }
+  }
+
+  it('announced over https (or loopback http) -> used; absent -> null (the profile answers userinfo_unusable)', async () => {
+    expect((await discover({ userinfo_endpoint: 'https://auth.example.com/oauth2/userinfo' })).userinfoEndpoint?.href).toBe('https://auth.example.com/oauth2/userinfo');
+    expect((await discover({})).userinfoEndpoint).toBeNull();
+  });
+
+  it('announced over plain http to another host -> the discovery document is refused: the access token would travel in clear', async () => {
+    await expect(discover({ userinfo_endpoint: 'http://auth.example.com/oauth2/userinfo' })).rejects.toThrow(/userinfo_endpoint .*only an https:\/\//);
   });
 });

@@ -10,6 +10,8 @@ import type { UserViewer, Viewer } from './viewer.js';
 
 /** What a profile lookup needs of the request it runs for (the GraphQL context has all of it). */
 export type ProfileRequest = {
+  /** Whose request it is: the only user whose profile it may read. */
+  readonly viewer: Viewer | null;
   readonly requestId: string;
   /** What the request authenticated with; its access token is read only when UserInfo must be asked. */
   readonly credential?: Offered;
@@ -39,7 +41,7 @@ export type ProfilesOptions = Readonly<{
 
 export const MAX_CACHED_PROFILES = 10_000;
 
-export function createProfiles(options: ProfilesOptions): Profiles & Readonly<{ cache: ProfileCache<Profile> }> {
+export function createProfiles(options: ProfilesOptions): Profiles {
   const { userinfo, logger } = options;
   const cache = new ProfileCache<Profile>(options.cacheTtlSeconds * 1000, options.maxCachedUsers ?? MAX_CACHED_PROFILES);
 
@@ -66,9 +68,10 @@ export function createProfiles(options: ProfilesOptions): Profiles & Readonly<{ 
   }
 
   return {
-    cache,
     profileOf(viewer, request, info) {
       if (viewer.kind !== 'user') return null;
+      // The request's token, cache entry and memo are its own viewer's: no other user's profile may come out of them.
+      if (request.viewer?.kind !== 'user' || request.viewer.id !== viewer.id) throw ownProfileOnly();
       // The warm path: one map lookup, and no copy unless the token has claims of its own.
       const cached = cache.get(viewer.id, Date.now());
       if (cached !== undefined) return hasProfileClaims(viewer.claims) ? mergeProfiles(profileFromClaims(viewer.claims), cached) : cached;
@@ -94,10 +97,10 @@ function fieldError(error: UserInfoError): GraphQLError {
       return coded('The issuer\'s UserInfo endpoint refused the access token (the session was revoked or the user disabled): sign in again.', 'UNAUTHENTICATED', {
         reason: 'userinfo_token_refused',
       });
-    case 'bad_answer':
-      return coded('The issuer\'s UserInfo endpoint gave an answer this API cannot use; the rest of the operation was answered.', 'SERVICE_UNAVAILABLE', {
+    case 'unusable':
+      return coded('The issuer\'s UserInfo endpoint gave nothing this API can use (see the server log); the rest of the operation was answered.', 'SERVICE_UNAVAILABLE', {
         retryable: false,
-        reason: 'userinfo_bad_answer',
+        reason: 'userinfo_unusable',
       });
     default:
       return coded('The issuer\'s UserInfo endpoint is unavailable, so the profile cannot be read now; the rest of the operation was answered. Retry later.', 'SERVICE_UNAVAILABLE', {
@@ -106,6 +109,8 @@ function fieldError(error: UserInfoError): GraphQLError {
       });
   }
 }
+
+const ownProfileOnly = () => coded('A profile is shown to its own user only.', 'FORBIDDEN');
 
 const accessTokenRequired = () =>
   coded(

@@ -10,8 +10,8 @@ export type UserInfoFailure =
   | 'issuer_error'
   /** HTTP 401: the issuer no longer accepts the access token (revoked session, disabled user). */
   | 'token_refused'
-  /** Any other answer: another status, not a JSON object, too large, or another user's `sub`. */
-  | 'bad_answer';
+  /** Nothing usable, and retrying will not help: no userinfo_endpoint announced, another status, not a JSON object, too large, another user's `sub`. */
+  | 'unusable';
 
 export class UserInfoError extends Error {
   constructor(
@@ -65,7 +65,7 @@ async function fetchClaims({ endpoint, timeoutMs }: UserInfoOptions, accessToken
   let response: Response;
   try {
     const url = await endpoint();
-    if (url === null) throw new UserInfoError('unreachable', 'the issuer announces no userinfo_endpoint in its discovery document');
+    if (url === null) throw new UserInfoError('unusable', 'the issuer announces no userinfo_endpoint in its discovery document');
     response = await fetch(url, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, signal, redirect: 'error' });
   } catch (error) {
     throw asFailure(error, signal);
@@ -73,7 +73,7 @@ async function fetchClaims({ endpoint, timeoutMs }: UserInfoOptions, accessToken
   if (response.status !== 200) {
     await response.body?.cancel();
     if (response.status === 401) throw new UserInfoError('token_refused', 'HTTP 401');
-    throw new UserInfoError(response.status >= 500 || response.status === 429 ? 'issuer_error' : 'bad_answer', `HTTP ${response.status}`);
+    throw new UserInfoError(response.status >= 500 || response.status === 429 ? 'issuer_error' : 'unusable', `HTTP ${response.status}`);
   }
   let answer: unknown;
   try {
@@ -81,15 +81,15 @@ async function fetchClaims({ endpoint, timeoutMs }: UserInfoOptions, accessToken
   } catch (error) {
     throw asFailure(error, signal);
   }
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new UserInfoError('bad_answer', 'the answer is not a JSON object');
-  if ((answer as Record<string, unknown>)['sub'] !== subject) throw new UserInfoError('bad_answer', 'the answer is about another subject');
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new UserInfoError('unusable', 'the answer is not a JSON object');
+  if ((answer as Record<string, unknown>)['sub'] !== subject) throw new UserInfoError('unusable', 'the answer is about another subject');
   return answer as Record<string, unknown>;
 }
 
 function asFailure(error: unknown, signal: AbortSignal): UserInfoError {
   if (error instanceof UserInfoError) return error;
   if (signal.aborted) return new UserInfoError('timeout', 'no answer in time');
-  if (error instanceof SyntaxError) return new UserInfoError('bad_answer', 'the answer is not JSON');
+  if (error instanceof SyntaxError) return new UserInfoError('unusable', 'the answer is not JSON');
   return new UserInfoError('unreachable', describe(error));
 }
 
@@ -97,14 +97,14 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) {
     await response.body?.cancel();
-    throw new UserInfoError('bad_answer', `the answer is larger than ${maxBytes} bytes`);
+    throw new UserInfoError('unusable', `the answer is larger than ${maxBytes} bytes`);
   }
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new UserInfoError('bad_answer', `the answer is larger than ${maxBytes} bytes`);
+    if (size > maxBytes) throw new UserInfoError('unusable', `the answer is larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
