@@ -3,7 +3,7 @@ import { describe } from './discovery.js';
 
 /** Why a UserInfo call gave no claims. */
 export type UserInfoFailure =
-  /** No answer: refused connection, reset, DNS, or no userinfo_endpoint in discovery. */
+  /** No answer: refused connection, reset, DNS, a redirect, or the discovery document out of reach. */
   | 'unreachable'
   | 'timeout'
   /** HTTP 5xx or 429: the issuer's trouble, likely to pass. */

@@ -56,7 +56,7 @@ export function createRuleTree(options: { reauthMaxAgeSeconds: number }) {
     NoteEdge: allow, //                    its node is a Note, which keeps its own rule
     PageInfo: allow, //                    positions within rows the viewer may see
     Viewer: allow, //                      reachable only through `me`, already guarded
-    Profile: allow, //                     reachable only through Viewer.profile: the viewer's own (a service's is null, without error)
+    Profile: allow, //                     only through Viewer.profile, which answers the request's own user alone (auth/profiles.ts); a service's is null, no error
     ServerInfo: allow, //                  public
     RateLimit: allow, //                   public, the caller's own budget
     NoteEvent: allow, //                   reachable only through Subscription, already guarded; its note keeps the Note rule
