@@ -59,6 +59,8 @@ export type Config = Readonly<{
     maxConnectionsPerViewer: number;
   }>;
   limits: LimitsConfig;
+  /** Seconds a user's UserInfo answer is kept (Viewer.profile); 0: not kept. */
+  profile: Readonly<{ cacheTtlSeconds: number }>;
   /** Where /metrics is served: null on the main port (loopback clients only), a port of its own (anyone), or 'off'. */
   metricsPort: number | null | 'off';
   logLevel: LogLevel;
@@ -230,6 +232,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
       authFailures: authFailureLimit === 0 ? null : { limit: authFailureLimit, windowSeconds },
       store,
     },
+    profile: { cacheTtlSeconds: integer('PROFILE_CACHE_TTL', 60, 0, 24 * 3600, '60') },
     metricsPort,
     logLevel: logLevel ?? 'info',
     logFormat,

@@ -1,3 +1,6 @@
+import type { Offered } from './auth/credentials.js';
+import type { Profile } from './auth/profile.js';
+import type { Profiles } from './auth/profiles.js';
 import type { Viewer } from './auth/viewer.js';
 import { coded } from './errors.js';
 import type { Standing } from './limits/budget.js';
@@ -16,6 +19,12 @@ export type BaseContext = {
   readonly clientAddress: string;
   /** Where this operation left the viewer's budget; set by the limits before execution, null when they are off. */
   rateLimit?: Standing | null;
+  /** The viewer's profile (token claims, then UserInfo): see src/auth/profiles.ts. */
+  readonly profiles: Profiles;
+  /** What the request authenticated with: UserInfo is called with its access token. Never log it. */
+  readonly credential?: Offered;
+  /** This operation's UserInfo answer once asked (profiles.ts): one call per operation. */
+  profileFromIssuer?: Promise<Profile>;
   /** The events a subscription reads, bounded by its connection; only on WebSocket connections. */
   readonly feed?: Feed;
 };

@@ -86,7 +86,7 @@ export function createMetrics(): Metrics {
       ['result', 'reason'],
       registers,
     ),
-    issuerFetches: fastCounter('auth_issuer_fetches_total', 'Fetches of the OIDC discovery document and the JWKS by result.', ['document', 'result'], registers),
+    issuerFetches: fastCounter('auth_issuer_fetches_total', 'Fetches of the OIDC discovery document, the JWKS and UserInfo, by result.', ['document', 'result'], registers),
     tokenCache: fastCounter('auth_token_cache_total', 'Lookups in the cache of verified tokens (hit, miss).', ['result'], registers),
     rateLimited: fastCounter('rate_limit_refusals_total', 'Requests and operations refused with RATE_LIMITED, by limit (budget, auth_failures).', ['limit'], registers),
     webhookEvents: fastCounter(

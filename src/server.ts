@@ -9,6 +9,8 @@ import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver, type UserChange } from './auth/dev-resolver.js';
+import { createProfiles, type Profiles } from './auth/profiles.js';
+import { createUserInfoClient } from './auth/userinfo.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
@@ -44,6 +46,8 @@ export type ServerDeps = Readonly<{
   verifier?: Omit<VerifierOptions, 'issuer' | 'devIssuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
+  /** How long a UserInfo call may take (default 2000 ms). */
+  userinfoTimeoutMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
   /** The modules to run instead of src/modules/index.ts's list (tests add one of their own). */
@@ -65,6 +69,8 @@ export type RunningServer = Readonly<{
   logger: Logger;
   /** Where /metrics is served: on this server's origin (loopback clients only) or METRICS_PORT; null when off. */
   metricsUrl: string | null;
+  /** The viewer profiles' cache: webhooks drop a user's entry when their profile changes or they are removed. */
+  profiles: Pick<Profiles, 'forget'>;
   /** The WebSocket side: how many connections and event streams are open. */
   realtime: Readonly<{ stats(): RealtimeStats }>;
   /** Closes WebSockets (1001), stops accepting connections, lets in-flight requests finish, closes the database. */
@@ -75,7 +81,14 @@ const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 
 const DEV_WEBHOOK_EVENTS: Record<UserChange, DevLifecycleEvent> = { disable: 'user.disabled', enable: 'user.reenabled', delete: 'user.deleted' };
 
-export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
+export const DEV_USER = {
+  sub: 'dev-admin',
+  roles: ['admin'],
+  verified: true,
+  ttlSeconds: 24 * 3600,
+  // What the dev UserInfo endpoint answers for it: Viewer.profile in the Sandbox.
+  userinfo: { email: 'dev-admin@example.com', email_verified: true, name: 'Dev Admin' },
+} as const;
 
 function closeServer(server: Server | null): Promise<void> {
   return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
@@ -138,7 +151,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const dev: DevRoutes | null =
       devIssuer === null || devResolver === null
         ? null
-        : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
+        : { handle: async (req, res, path, fromLoopback) => (await devIssuer.handle(req, res, path)) || devResolver.handle(req, res, path, fromLoopback) };
 
     const verifier = createVerifier({
       ...deps.verifier,
@@ -146,6 +159,15 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       issuer,
       devIssuer: devIssuer !== null,
       ...(metrics === null ? {} : { counters: metrics }),
+    });
+    const profiles = createProfiles({
+      userinfo: createUserInfoClient({
+        endpoint: async () => (await verifier.provider()).userinfoEndpoint,
+        timeoutMs: deps.userinfoTimeoutMs ?? 2000,
+        ...(metrics === null ? {} : { fetches: metrics.issuerFetches }),
+      }),
+      cacheTtlSeconds: config.profile.cacheTtlSeconds,
+      logger,
     });
     const schema = buildSchema(modules, { config, server: { name: PACKAGE.name, version: PACKAGE.version, issuer, devIssuer: devIssuer !== null } });
     limits = await createLimits({ config, schema, logger, metrics });
@@ -169,7 +191,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     }
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, dev, routes, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, profiles, dev, routes, limits, metrics, metricsOnMainPort, logger });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host, 'METRICS_PORT');
@@ -183,6 +205,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       refusals: states,
       clientAddresses,
       services,
+      profiles,
       events,
       admission: limits,
       authentications: metrics?.authentications ?? null,
@@ -195,8 +218,10 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       },
     });
     upgrade = realtime.handleUpgrade;
-    // A user disabled or deleted in Authgear loses their open subscriptions too, on every replica.
+    // A user disabled or deleted in Authgear loses their open subscriptions too, on every replica;
+    // any change (a profile update, a removal) drops their cached profile.
     states.onChange((userId, refused) => {
+      profiles.forget(userId);
       if (refused) realtime.closeRefused(userId);
     });
 
@@ -221,6 +246,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       devToken,
       logger,
       metricsUrl,
+      profiles: { forget: profiles.forget },
       realtime: { stats: realtime.stats },
       async stop() {
         // First: Apollo's drain would end upgraded sockets without a close frame.

@@ -162,6 +162,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: must be json or pretty, got "xml", e.g. LOG_FORMAT=json']);
   });
 
+  it('PROFILE_CACHE_TTL: 60 s by default, 0 keeps nothing, up to a day; nonsense is one line', () => {
+    expect(loadConfig({}).profile).toEqual({ cacheTtlSeconds: 60 });
+    expect(loadConfig({ PROFILE_CACHE_TTL: '0' }).profile).toEqual({ cacheTtlSeconds: 0 });
+    expect(problemsOf({ PROFILE_CACHE_TTL: '1m' })).toEqual(['PROFILE_CACHE_TTL: must be a whole number from 0 to 86400, got "1m", e.g. PROFILE_CACHE_TTL=60']);
+  });
+
   it('treats empty values as unset, as a copied .env.example leaves them', () => {
     expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
   });

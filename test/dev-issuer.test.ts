@@ -34,6 +34,28 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
     expect(fetched).toEqual(expect.arrayContaining(['/.well-known/openid-configuration', '/oauth2/jwks']));
   });
 
+  it('serves UserInfo (announced in discovery) for its own access tokens: sub and what the token was minted with; 401 otherwise', async () => {
+    const discovery = (await (await fetch(`${server.origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery['userinfo_endpoint']).toBe(`${server.issuer}/oauth2/userinfo`);
+    const userinfo = (authorization?: string) => fetch(`${server.issuer}/oauth2/userinfo`, { headers: authorization === undefined ? {} : { authorization } });
+    const token = await server.devIssuer?.mint({ sub: 'alice', userinfo: { email: 'alice@example.com', name: 'Alice Liddell' } });
+    const answer = await userinfo(`Bearer ${token ?? ''}`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ sub: 'alice', email: 'alice@example.com', name: 'Alice Liddell' });
+    const missing = await userinfo();
+    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+    const session = await server.devIssuer?.mintSession({ sub: 'alice' });
+    for (const refused of [`Bearer ${(token ?? '').slice(0, -4)}AAAA`, `Bearer ${session?.cookie ?? ''}`]) {
+      const response = await userinfo(refused);
+      expect([response.status, response.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
+    }
+  });
+
+  it("the ready dev token's profile comes from the dev UserInfo", async () => {
+    const response = await execute(server.url, '{ me { profile { email emailVerified name } } }', { token: server.devToken ?? '' });
+    expect(response.body, show(response)).toEqual({ data: { me: { profile: { email: 'dev-admin@example.com', emailVerified: true, name: 'Dev Admin' } } } });
+  });
+
   it('a non-admin token is refused allNotes with FORBIDDEN', async () => {
     const token = await server.devIssuer?.mint({ sub: 'alice', verified: true });
     const response = await execute(server.url, '{ allNotes { edges { node { id } } } }', { token: token ?? '' });

@@ -29,11 +29,17 @@ describe('npm start with zero configuration', () => {
     const me = await execute(url as string, '{ me { id roles isVerified } }', { token });
     expect(me.body, show(me)).toEqual({ data: { me: { id: 'dev-admin', roles: ['admin'], isVerified: true } } });
 
-    // A token minted by the CLI for the same server works too.
-    const cli = runEntry('src/cli/token.ts', ['--sub', 'alice', '--verified'], { PORT: new URL(url as string).port, HOST: '127.0.0.1', DEV_ISSUER_DIR: keyDir });
+    // A token minted by the CLI for the same server works too, and the dev UserInfo answers what it set.
+    const cli = runEntry('src/cli/token.ts', ['--sub', 'alice', '--verified', '--email', 'alice@example.com', '--name', 'Alice Liddell'], {
+      PORT: new URL(url as string).port,
+      HOST: '127.0.0.1',
+      DEV_ISSUER_DIR: keyDir,
+    });
     expect(await cli.exited, cli.stderr()).toBe(0);
-    const alice = await execute(url as string, '{ me { id isVerified } }', { token: cli.stdout().trim() });
-    expect(alice.body, show(alice)).toEqual({ data: { me: { id: 'alice', isVerified: true } } });
+    const alice = await execute(url as string, '{ me { id isVerified profile { email emailVerified name } } }', { token: cli.stdout().trim() });
+    expect(alice.body, show(alice)).toEqual({
+      data: { me: { id: 'alice', isVerified: true, profile: { email: 'alice@example.com', emailVerified: true, name: 'Alice Liddell' } } },
+    });
     const forbidden = await execute(url as string, '{ allNotes { edges { node { id } } } }', { token: cli.stdout().trim() });
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
 
@@ -111,7 +117,7 @@ describe('npm run token', () => {
   it('--help explains every flag, and that only the dev issuer controls need the server running', async () => {
     const cli = runEntry('src/cli/token.ts', ['--help'], env());
     expect(await cli.exited).toBe(0);
-    for (const flag of ['--sub', '--role', '--verified', '--anonymous', '--no-reauth', '--auth-age', '--ttl', '--client-id']) {
+    for (const flag of ['--sub', '--role', '--verified', '--anonymous', '--no-reauth', '--auth-age', '--ttl', '--client-id', '--email', '--phone', '--name']) {
       expect(cli.stdout()).toContain(flag);
     }
     expect(cli.stdout()).toContain('Dev issuer controls (these need the server running');
@@ -146,6 +152,9 @@ describe('npm run token', () => {
     [['--ttl', '5x'], /--ttl takes a time such as/],
     [['--role', 'not a role'], /--role takes a role key/],
     [['--sub'], /argument missing/],
+    [['--email', 'alice'], /--email takes an address/],
+    [['--phone', '98765432'], /--phone takes an E.164 number/],
+    [['--service', 'reporting', '--name', 'Reporting'], /--name sets what the dev UserInfo answers for a user access token/],
   ])('bad flags %j -> exit 2 with a clear message', async (args, message) => {
     const cli = runEntry('src/cli/token.ts', args, env());
     expect(await cli.exited).toBe(2);

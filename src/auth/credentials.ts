@@ -58,3 +58,19 @@ export function createCredentials(verifier: Verifier, refusals: Refusals): Crede
 }
 
 const GUEST: Promise<null> = Promise.resolve(null);
+
+/**
+ * The access token a request carries, for calls made on its viewer's behalf
+ * (UserInfo): the one the Bearer path verified, or in resolver mode the
+ * Bearer header the proxy passed along (Authgear's resolver reads it first).
+ * Read only when needed, so the request path keeps no copy; null when there
+ * is none (a cookie session). Never log it.
+ */
+export function accessTokenOf({ headers: { authorization }, initAuthorization }: Offered): string | null {
+  try {
+    return readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
+  } catch {
+    // Resolver mode does not check the header: a malformed one is simply no token.
+    return null;
+  }
+}

@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.js';
 import type { AuthCounters } from '../metrics.js';
-import { createDiscovery } from './discovery.js';
+import { createDiscovery, type ProviderMetadata } from './discovery.js';
 import { AuthError, describeUntrusted, invalidToken } from './errors.js';
 import { createKeySet, type KeySet } from './key-set.js';
 import { TokenCache } from './token-cache.js';
@@ -25,6 +25,8 @@ export type VerifierOptions = Pick<AuthConfig, 'audience' | 'apiResource' | 'cli
 export type Verifier = Readonly<{
   /** Resolves to the token's viewer or throws an AuthError. */
   verify(token: string): Promise<Viewer>;
+  /** The issuer's discovery document, fetched once and shared (the UserInfo client reads its endpoint there). */
+  provider(): Promise<ProviderMetadata>;
   /** Fetches discovery and keys now instead of on the first request. */
   warm(): Promise<void>;
   /** True once the issuer's keys have been fetched. */
@@ -106,6 +108,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (refusal === undefined || (refusal.untilKeysRefetch && !keySet?.coolingDown)) return verifySignedToken(token, nowMs);
       return Promise.reject(refusal.error);
     },
+    provider: () => discovery.get(),
     async warm() {
       await (await keys()).load();
     },

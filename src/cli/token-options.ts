@@ -19,6 +19,12 @@ A user access token (the default):
   --ttl <time>        lifetime of the token                (default: 30m; services 1h; sessions 1d)
   --client-id <id>    the token's client_id   (default: first AUTHGEAR_CLIENT_ID or dev-client)
 
+  What the dev issuer's UserInfo endpoint answers for this token (Viewer.profile;
+  carried inside the token, read by that endpoint only; verified follows --verified):
+  --email <address>   e.g. alice@example.com
+  --phone <number>    E.164, e.g. +85298765432
+  --name <full name>  e.g. "Alice Liddell"
+
 A machine-to-machine token (client credentials), for a backend:
   --service <id>      the M2M app's client ID: sub client_id_<id>, aud the dev API resource
   --scope <scope>     a granted scope, e.g. reports:read; repeat for several
@@ -80,6 +86,9 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
         'auth-age': { type: 'string' },
         ttl: { type: 'string' },
         'client-id': { type: 'string' },
+        email: { type: 'string' },
+        phone: { type: 'string' },
+        name: { type: 'string' },
         service: { type: 'string' },
         scope: { type: 'string', multiple: true },
         session: { type: 'boolean' },
@@ -106,6 +115,11 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
     if (seconds === 0) throw new UsageError('--ttl must be longer than 0s');
     return seconds;
   };
+
+  const profileFlags = (['email', 'phone', 'name'] as const).filter((flag) => values[flag] !== undefined);
+  if (profileFlags.length > 0 && (values.service !== undefined || values.session)) {
+    throw new UsageError(`--${profileFlags[0]} sets what the dev UserInfo answers for a user access token: not for --service or --session`);
+  }
 
   if (values.service !== undefined) {
     if (!KEY.test(values.service)) throw new UsageError('--service takes a client ID such as reporting (letters, digits, _ . : -)');
@@ -134,6 +148,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
     authAgeSeconds: parseDuration('--auth-age', values['auth-age'] ?? '0s'),
     ttlSeconds: ttl(values.session ? '1d' : '30m'),
     ...(clientId === undefined ? {} : { clientId }),
+    ...(profileFlags.length === 0 ? {} : { userinfo: userinfoClaims(values, values.verified ?? false) }),
   };
   return values.session ? { kind: 'session', mint } : { kind: 'user', mint };
 }
@@ -150,4 +165,23 @@ function controlTarget(action: ControlAction, value: string): string {
     // not a cookie printed by --session; reported below
   }
   throw new UsageError('--revoke-session takes a session id or a cookie printed by --session');
+}
+
+/** The standard claims the dev UserInfo endpoint answers, from --email, --phone and --name. */
+function userinfoClaims(values: { email?: string; phone?: string; name?: string }, verified: boolean): Record<string, string | boolean> {
+  const claims: Record<string, string | boolean> = {};
+  if (values.email !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(values.email)) throw new UsageError(`--email takes an address such as alice@example.com, got "${values.email}"`);
+    Object.assign(claims, { email: values.email, email_verified: verified });
+  }
+  if (values.phone !== undefined) {
+    if (!/^\+[1-9]\d{1,14}$/.test(values.phone)) throw new UsageError(`--phone takes an E.164 number such as +85298765432, got "${values.phone}"`);
+    Object.assign(claims, { phone_number: values.phone, phone_number_verified: verified });
+  }
+  if (values.name !== undefined) {
+    const name = values.name.trim();
+    if (name === '' || name.length > 200) throw new UsageError('--name takes a full name of 1 to 200 characters, e.g. "Alice Liddell"');
+    claims['name'] = name;
+  }
+  return claims;
 }

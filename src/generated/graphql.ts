@@ -139,6 +139,40 @@ export type Viewer = {
   isAnonymous: Scalars['Boolean']['output'];
   /** When the user last signed in or re-authenticated (auth_time); null for services and tokens without it. */
   authenticatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Who the user is, for showing them (e-mail, name, picture): the access
+   * token's own claims first, then the issuer's UserInfo endpoint, cached per
+   * user for PROFILE_CACHE_TTL seconds. Null for a service, without an error.
+   * Null with SERVICE_UNAVAILABLE (retryable) when UserInfo cannot answer, and
+   * the rest of the operation is answered. See docs/profile.md.
+   */
+  profile?: Maybe<Profile>;
+};
+
+/**
+ * The signed-in user's standard OpenID Connect claims. Each field is null when
+ * the user has no such value (or the issuer does not share it).
+ */
+export type Profile = {
+  __typename?: 'Profile';
+  /** The e-mail address (claim email). */
+  email?: Maybe<Scalars['String']['output']>;
+  /** The issuer checked that the user controls this address (email_verified). */
+  emailVerified?: Maybe<Scalars['Boolean']['output']>;
+  /** The phone number in E.164 form, e.g. +85298765432 (phone_number). */
+  phoneNumber?: Maybe<Scalars['String']['output']>;
+  /** The issuer checked that the user controls this number (phone_number_verified). */
+  phoneNumberVerified?: Maybe<Scalars['Boolean']['output']>;
+  /** The full name, as the user wants it shown (name). */
+  name?: Maybe<Scalars['String']['output']>;
+  /** Given or first name (given_name). */
+  givenName?: Maybe<Scalars['String']['output']>;
+  /** Surname or last name (family_name). */
+  familyName?: Maybe<Scalars['String']['output']>;
+  /** The URL of a profile picture (picture). */
+  picture?: Maybe<Scalars['String']['output']>;
+  /** The user's language, a BCP 47 tag such as en-US (locale). */
+  locale?: Maybe<Scalars['String']['output']>;
 };
 
 export type ServerInfo = {
@@ -300,6 +334,7 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   ViewerKind: ViewerKind;
   Viewer: ResolverTypeWrapper<ViewerModel>;
+  Profile: ResolverTypeWrapper<Profile>;
   ServerInfo: ResolverTypeWrapper<ServerInfo>;
   RateLimit: ResolverTypeWrapper<StandingModel>;
   Note: ResolverTypeWrapper<NoteRecordModel>;
@@ -323,6 +358,7 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Viewer: ViewerModel;
+  Profile: Profile;
   ServerInfo: ServerInfo;
   RateLimit: StandingModel;
   Note: NoteRecordModel;
@@ -370,6 +406,19 @@ export type ViewerResolvers<ContextType = BaseContext, ParentType extends Resolv
   isVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   isAnonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   authenticatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  profile?: Resolver<Maybe<ResolversTypes['Profile']>, ParentType, ContextType>;
+};
+
+export type ProfileResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Profile'] = ResolversParentTypes['Profile']> = {
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  phoneNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phoneNumberVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  givenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  familyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  picture?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ServerInfoResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['ServerInfo'] = ResolversParentTypes['ServerInfo']> = {
@@ -419,6 +468,7 @@ export type Resolvers<ContextType = BaseContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  Profile?: ProfileResolvers<ContextType>;
   ServerInfo?: ServerInfoResolvers<ContextType>;
   RateLimit?: RateLimitResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;

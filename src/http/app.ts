@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServer, HeaderMap, HTTPGraphQLResponse } from '@apollo/server';
 import type { Credentials } from '../auth/credentials.js';
+import type { Profiles } from '../auth/profiles.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
@@ -31,6 +32,7 @@ export type AppDeps = Readonly<{
   database: Database;
   /** Every module's services, added to each request's context. */
   services: Readonly<Record<string, unknown>>;
+  profiles: Profiles;
   /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
   dev: DevRoutes | null;
   /** More endpoints by exact path (Authgear's webhook), each answering every method itself. */
@@ -76,17 +78,19 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, credentials, clientAddresses, services, dev, limits, metrics, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, services, profiles, dev, limits, metrics, logger } = deps;
   const authentications = metrics?.authentications;
 
   /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
   async function contextFor(exchange: Exchange): Promise<BaseContext> {
     try {
       const { headers, trustedPeer } = exchange;
-      const viewer = await credentials.viewerFor({ headers, trustedPeer });
+      // Kept on the context: UserInfo is called with its access token (read only then).
+      const credential = { headers, trustedPeer };
+      const viewer = await credentials.viewerFor(credential);
       exchange.viewer = viewer;
       authentications?.inc(authResult(viewer));
-      return { ...services, viewer, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
+      return { ...services, viewer, profiles, credential, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       exchange.authFailure = error;

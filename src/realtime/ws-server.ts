@@ -8,6 +8,7 @@ import type { Credentials, Refusals } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
+import type { Profiles } from '../auth/profiles.js';
 import type { BaseContext } from '../context.js';
 import { coded } from '../errors.js';
 import type { ClientAddresses } from '../http/client-address.js';
@@ -51,6 +52,7 @@ export type RealtimeDeps = Readonly<{
   clientAddresses: ClientAddresses;
   /** Every module's services, added to each operation's context. */
   services: Readonly<Record<string, unknown>>;
+  profiles: Profiles;
   events: EventBus;
   /** The same cost limit, budget and refused-credential throttle as over HTTP. */
   admission: Limits;
@@ -98,7 +100,7 @@ function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string |
  * viewer and unread bytes.
  */
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { config, credentials, clientAddresses, services, events, admission, authentications, logger, limits } = deps;
+  const { config, credentials, clientAddresses, services, profiles, events, admission, authentications, logger, limits } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
   const connections = new WeakMap<WebSocket, Connection>();
   const live = new Set<Connection>();
@@ -202,6 +204,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           requestId,
           clientAddress: connection.clientAddress,
           rateLimit: admitted.standing,
+          profiles,
+          // What onConnect authenticated with (it did not throw then): UserInfo is called with its token.
+          credential: offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams),
           ...(connection.feed === null ? {} : { feed: connection.feed }),
         };
         return { ...prepared, contextValue };

@@ -23,6 +23,7 @@ export const testSchema = (list: readonly Module[] = modules) => buildSchema(lis
 
 /** A context as resolvers and rules of the notes module see it, without a database behind it. */
 export const notesContext = (fields: Partial<BaseContext> & Pick<BaseContext, 'viewer'>): BaseContext & NotesServices => ({
+  profiles: {} as BaseContext['profiles'],
   notes: {} as NotesServices['notes'],
   noteEvents: {} as NotesServices['noteEvents'],
   requestId: 'test',

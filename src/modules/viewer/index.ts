@@ -22,6 +22,11 @@ query Me {
     isVerified
     isAnonymous
     authenticatedAt
+    # From the token's claims, else the issuer's UserInfo (npm run token -- --email ... --name ...).
+    profile {
+      email
+      name
+    }
   }
 }`,
   models: { Viewer: '../../auth/viewer.js#Viewer', RateLimit: '../../limits/budget.js#Standing' },
@@ -38,6 +43,7 @@ query Me {
     return {
       Query,
       Viewer: allow, //                      reachable only through `me`, already guarded
+      Profile: allow, //                     only through Viewer.profile, which answers the request's own user alone (auth/profiles.ts); a service's is null, no error
       ServerInfo: allow, //                  public
       RateLimit: allow, //                   public, the caller's own budget
     };

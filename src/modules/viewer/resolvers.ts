@@ -1,5 +1,6 @@
 import { viewerOf } from '../../context.js';
 import type { ModuleRootFields, QueryResolvers, ServerInfo, ViewerResolvers } from '../../generated/graphql.js';
+import { viewerProfile } from './profile.js';
 
 /** me, serverInfo and rateLimit: the caller, the server, and the caller's budget. */
 export function viewerQueries(info: ServerInfo): Pick<QueryResolvers, ModuleRootFields['viewer']['Query']> {
@@ -23,4 +24,5 @@ export const Viewer: ViewerResolvers = {
   isVerified: (viewer) => viewer.kind === 'user' && viewer.isVerified,
   isAnonymous: (viewer) => viewer.kind === 'user' && viewer.isAnonymous,
   authenticatedAt: (viewer) => (viewer.kind === 'user' ? viewer.authenticatedAt : null),
+  profile: viewerProfile,
 };
