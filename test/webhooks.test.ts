@@ -193,6 +193,23 @@ describe('user.deleted and user.anonymized', () => {
     expect(JSON.stringify(erasures)).not.toMatch(/hank 1|hank 2/);
   });
 
+  it('an admin subscribed to allNoteEvents hears of every erased note as DELETED', async () => {
+    const owen = await issuer.mint({ sub: 'owen', verified: true });
+    const ids = [await createNote(owen, 'o1'), await createNote(owen, 'o2')];
+    const admin = await connectRaw(wsUrl(server.url), bearer(await issuer.mint({ sub: 'watcher', verified: true, roles: ['admin'] })));
+    try {
+      admin.subscribe('all', 'subscription { allNoteEvents { kind noteId } }');
+      admin.subscribe('probe', '{ __typename }');
+      await admin.next((m) => m.id === 'probe' && m.type === 'complete');
+      await postWebhook(server.origin, event('user.deleted', 'owen'), signed);
+      for (const id of ids) await admin.next((m) => m.id === 'all' && JSON.stringify(m.payload).includes(id));
+      const deleted = admin.messages.filter((m) => m.id === 'all').map((m) => (m.payload as { data: { allNoteEvents: { kind: string; noteId: string } } }).data.allNoteEvents);
+      expect(deleted.filter((e) => ids.includes(e.noteId)).map((e) => e.kind)).toEqual(['DELETED', 'DELETED']);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('a repeated removal is harmless, and nothing lifts it: a later user.reenabled is stale', async () => {
     const token = await issuer.mint({ sub: 'jo', verified: true });
     await createNote(token, 'gone');
@@ -202,6 +219,19 @@ describe('user.deleted and user.anonymized', () => {
     expect(json((await postWebhook(server.origin, event('user.deleted', 'jo'), signed)).text).outcome).toBe('applied');
     expect(json((await postWebhook(server.origin, event('user.reenabled', 'jo'), signed)).text).outcome).toBe('stale');
     expect((await execute(server.url, ME, { token })).body.errors?.[0]?.extensions?.['reason']).toBe('user_deleted');
+  });
+});
+
+describe('user.profile.updated', () => {
+  it('drops the user\'s cached profile: the next me { profile } asks UserInfo again', async () => {
+    const profileName = async (token: string) =>
+      ((await execute(server.url, '{ me { profile { name } } }', { token })).body.data?.['me'] as { profile: { name: string } }).profile.name;
+    const before = await issuer.mint({ sub: 'nora', userinfo: { name: 'Nora Old' } });
+    const after = await issuer.mint({ sub: 'nora', userinfo: { name: 'Nora New' } });
+    expect(await profileName(before)).toBe('Nora Old');
+    expect(await profileName(after)).toBe('Nora Old');
+    expect(json((await postWebhook(server.origin, event('user.profile.updated', 'nora'), signed)).text).outcome).toBe('applied');
+    expect(await profileName(after)).toBe('Nora New');
   });
 });
 
