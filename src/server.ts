@@ -8,6 +8,7 @@ import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver } from './auth/dev-resolver.js';
+import { DEV_TOKENS_PATH, handleDevTokenRequest } from './auth/dev-tokens.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
@@ -17,6 +18,7 @@ import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
+import { createRefusedOriginLog } from './http/cors.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
 import { createLimits, type Limits } from './limits/index.js';
@@ -77,6 +79,18 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** The dev issuer's routes: discovery and JWKS, the resolver and its controls, and browser sign-in tokens. */
+function devRoutes(issuer: DevIssuer, resolver: DevResolver, clientId: string | undefined): DevRoutes {
+  return {
+    crossOriginPaths: new Set([DEV_TOKENS_PATH]),
+    async handle(req, res, path, fromLoopback) {
+      if (path !== DEV_TOKENS_PATH) return issuer.handle(req, res, path) || resolver.handle(req, res, path, fromLoopback);
+      await handleDevTokenRequest(issuer, clientId, { req, res, fromLoopback });
+      return true;
+    },
+  };
+}
+
 function closeServer(server: Server | null): Promise<void> {
   return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
 }
@@ -124,10 +138,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const issuer = config.auth.issuer ?? (devIssuer as DevIssuer).issuer;
     const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
     const devResolver = devIssuer === null ? null : new DevResolver(devIssuer);
-    const dev: DevRoutes | null =
-      devIssuer === null || devResolver === null
-        ? null
-        : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
+    const dev = devIssuer === null || devResolver === null ? null : devRoutes(devIssuer, devResolver, config.auth.clientIds?.[0]);
+    const refusedOrigin = createRefusedOriginLog(logger);
 
     const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
     const schema = buildSchema({
@@ -147,7 +159,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const credentials = createCredentials(verifier);
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger, refusedOrigin });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host);
@@ -164,6 +176,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       admission: limits,
       authentications: metrics?.authentications ?? null,
       logger,
+      refusedOrigin,
       limits: {
         ...DEFAULT_REALTIME_LIMITS,
         maxSubscriptionsPerConnection: config.realtime.maxSubscriptionsPerConnection,
