@@ -56,8 +56,8 @@ function parsePersona(body: unknown): Persona {
     throw invalid(`The body must be a JSON object (content-type: application/json), e.g. ${PERSONA_EXAMPLE}.`);
   }
   const { sub, roles = [], verified = false, anonymous = false, ttlSeconds = 1800, ...rest } = body as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw invalid(`Unknown field ${unknown.map((name) => `"${name}"`).join(', ')}: the fields are sub, roles, verified, anonymous and ttlSeconds.`);
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw invalid(`Unknown field ${extra.map((name) => `"${name}"`).join(', ')}: the fields are sub, roles, verified, anonymous and ttlSeconds.`);
   if (typeof sub !== 'string' || !KEY.test(sub)) throw invalid('"sub" must be a user ID of 1 to 200 letters, digits or _ . : -');
   if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((role): role is string => typeof role === 'string' && KEY.test(role))) {
     throw invalid(`"roles" must be a list of at most ${MAX_ROLES} role keys (letters, digits or _ . : -).`);

@@ -16,7 +16,7 @@ import { createClient, type Client } from 'graphql-ws';
  *   already replaced is not renewed again.
  */
 
-/** Where tokens come from: Authgear's SDK, or the API's dev issuer (sign-in.ts). */
+/** Where tokens come from: Authgear's SDK (authgear-sign-in.ts) or the API's dev issuer (dev-sign-in.ts). */
 export type TokenSource = Readonly<{
   /** The token to send now (a source may renew it first when it is about to expire). */
   current(): Promise<string>;

@@ -14,7 +14,6 @@ export function App({ initialSession }: { initialSession: Session | null }) {
   if (session === null) return <SignIn onSignedIn={setSession} />;
   return (
     <SignedIn
-      key={session.method}
       session={session}
       onSignOut={() => {
         setSession(null);
