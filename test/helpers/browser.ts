@@ -42,13 +42,13 @@ export function launchChromium(executablePath: string): Promise<Browser> {
   });
 }
 
-/** `vite build` of the example into outDir, against this API URL (baked in, as in any deployment). */
-export function buildWebExample(outDir: string, apiUrl: string): Promise<void> {
+/** `vite build` of the example into outDir with these VITE_* settings (baked in, as in any deployment). */
+export function buildWebExample(outDir: string, settings: Readonly<Record<string, string>>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VITE, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
       cwd: WEB_EXAMPLE,
-      // The process environment outranks the example's .env files: a developer's Authgear settings stay out of the test.
-      env: { PATH: process.env['PATH'], VITE_API_URL: apiUrl, VITE_AUTHGEAR_ENDPOINT: '', VITE_AUTHGEAR_CLIENT_ID: '' },
+      // The process environment outranks the example's .env files: a developer's own settings stay out of the test.
+      env: { PATH: process.env['PATH'], VITE_API_URL: '', VITE_AUTHGEAR_ENDPOINT: '', VITE_AUTHGEAR_CLIENT_ID: '', ...settings },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

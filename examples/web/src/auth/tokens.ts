@@ -36,14 +36,16 @@ export function createTokenKeeper(source: TokenSource) {
   let latest: string | null = null;
   let renewing: Promise<string> | null = null;
 
+  async function current(): Promise<string> {
+    latest = await source.current();
+    return latest;
+  }
+
   return {
-    async current(): Promise<string> {
-      latest = await source.current();
-      return latest;
-    },
-    /** Renews the refused token, unless someone already did. */
+    current,
+    /** Renews the refused token, unless someone already replaced it. */
     async renewRefused(refused: string): Promise<string> {
-      if (latest !== null && latest !== refused) return latest;
+      if (latest !== null && latest !== refused) return current();
       renewing ??= source.renew().finally(() => (renewing = null));
       latest = await renewing;
       return latest;
