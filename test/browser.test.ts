@@ -89,7 +89,7 @@ function view(page: Page) {
         .allInnerTexts()
         .then((all) => all.join('\n')),
     reconnects: async () => Number(/reconnected (\d+)×/.exec(await page.getByTestId('live-status').innerText())?.[1] ?? 0),
-    async createNote(title: string): Promise<void> {
+    createNote: async (title: string): Promise<void> => {
       await page.getByLabel('Title').fill(title);
       await page.getByLabel('Body').fill(`${title}, from Chromium`);
       await page.getByRole('button', { name: 'Create' }).click();
