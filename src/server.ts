@@ -9,6 +9,7 @@ import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver, type UserChange } from './auth/dev-resolver.js';
+import { DEV_TOKENS_PATH, handleDevTokenRequest } from './auth/dev-tokens.js';
 import { createProfiles, type Profiles } from './auth/profiles.js';
 import { createUserInfoClient } from './auth/userinfo.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
@@ -19,6 +20,7 @@ import { migrate } from './db/migrations.js';
 import { openDatabase } from './db/open.js';
 import { createApp, type DevRoutes, type Route } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
+import { createRefusedOriginLog } from './http/cors.js';
 import { listen } from './http/listen.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
@@ -90,6 +92,18 @@ export const DEV_USER = {
   userinfo: { email: 'dev-admin@example.com', email_verified: true, name: 'Dev Admin' },
 } as const;
 
+/** The dev issuer's routes: discovery and JWKS, the resolver and its controls, and browser sign-in tokens. */
+function devRoutes(issuer: DevIssuer, resolver: DevResolver, clientId: string | undefined): DevRoutes {
+  return {
+    crossOriginPaths: new Set([DEV_TOKENS_PATH]),
+    async handle(req, res, path, fromLoopback) {
+      if (path !== DEV_TOKENS_PATH) return (await issuer.handle(req, res, path)) || resolver.handle(req, res, path, fromLoopback);
+      await handleDevTokenRequest(issuer, clientId, { req, res, fromLoopback });
+      return true;
+    },
+  };
+}
+
 function closeServer(server: Server | null): Promise<void> {
   return new Promise((resolve) => (server === null ? resolve() : server.close(() => resolve())));
 }
@@ -148,10 +162,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const sendDevWebhook = webhookSecret === null ? null : createDevWebhookSender(webhookUrl, webhookSecret);
     const devResolver =
       devIssuer === null ? null : new DevResolver(devIssuer, async (change, userId) => sendDevWebhook?.(DEV_WEBHOOK_EVENTS[change], userId));
-    const dev: DevRoutes | null =
-      devIssuer === null || devResolver === null
-        ? null
-        : { handle: async (req, res, path, fromLoopback) => (await devIssuer.handle(req, res, path)) || devResolver.handle(req, res, path, fromLoopback) };
+    const dev = devIssuer === null || devResolver === null ? null : devRoutes(devIssuer, devResolver, config.auth.clientIds?.[0]);
+    const refusedOrigin = createRefusedOriginLog(logger);
 
     const verifier = createVerifier({
       ...deps.verifier,
@@ -191,7 +203,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     }
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, profiles, dev, routes, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, profiles, dev, routes, limits, metrics, metricsOnMainPort, logger, refusedOrigin });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort, config.http.host, 'METRICS_PORT');
@@ -210,6 +222,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       admission: limits,
       authentications: metrics?.authentications ?? null,
       logger,
+      refusedOrigin,
       limits: {
         ...DEFAULT_REALTIME_LIMITS,
         maxSubscriptionsPerConnection: config.realtime.maxSubscriptionsPerConnection,

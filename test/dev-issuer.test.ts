@@ -82,6 +82,62 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
   });
 });
 
+describe('browser sign-in tokens: POST /_dev/tokens', () => {
+  const mintFor = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.origin}/_dev/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('mints an access token for the persona, which the API accepts as that viewer', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const response = await mintFor({ sub: 'alice', roles: ['editor'], verified: true, ttlSeconds: 60 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const { accessToken, tokenType, expiresAt } = (await response.json()) as { accessToken: string; tokenType: string; expiresAt: string };
+    expect(tokenType).toBe('Bearer');
+    const expiresIn = Date.parse(expiresAt) / 1000 - before;
+    expect(expiresIn).toBeGreaterThanOrEqual(60);
+    expect(expiresIn).toBeLessThanOrEqual(62);
+    const me = await execute(server.url, '{ me { id roles isVerified isAnonymous } }', { token: accessToken });
+    expect(me.body, show(me)).toEqual({ data: { me: { id: 'alice', roles: ['editor'], isVerified: true, isAnonymous: false } } });
+  });
+
+  it('a persona it cannot mint -> 400 BAD_REQUEST naming the field; another method -> 405', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ roles: [] }, /"sub"/],
+      [{ sub: 'a b' }, /"sub"/],
+      [{ sub: 'alice', roles: 'admin' }, /"roles"/],
+      [{ sub: 'alice', verified: 'yes' }, /"verified"/],
+      [{ sub: 'alice', ttlSeconds: 0 }, /"ttlSeconds"/],
+      [{ sub: 'alice', ttlSeconds: 90_000 }, /"ttlSeconds"/],
+      [{ sub: 'alice', admin: true }, /Unknown field "admin"/],
+      [['alice'], /JSON object/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await mintFor(body);
+      const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(answer.errors[0]?.extensions.code).toBe('BAD_REQUEST');
+      expect(answer.errors[0]?.message).toMatch(message);
+    }
+    expect((await fetch(`${server.origin}/_dev/tokens`)).status).toBe(405);
+  });
+
+  it('CORS as for /graphql: a browser app on an allowed origin may call it, another origin gets no allowance', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.origin}/_dev/tokens`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight('http://127.0.0.1:5173');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('content-type');
+    const refused = await preflight('https://evil.example');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const minted = await mintFor({ sub: 'alice' }, { origin: 'http://127.0.0.1:5173' });
+    expect(minted.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+  });
+});
+
 describe('Apollo Sandbox (the landing page)', () => {
   it('opens with the Authorization header filled with the dev token and a Me operation', async () => {
     const response = await fetch(server.url, { headers: { accept: 'text/html' } });

@@ -297,5 +297,9 @@ describe("the dev issuer's resolver (/_resolver/resolve)", () => {
   it('the dev controls answer loopback clients only: through a trusted proxy, a remote client -> 403', async () => {
     const response = await send(`${dev.origin}/_dev/users/erin/disable`, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.7' } });
     expect(response.status).toBe(403);
+    const remote = { 'x-forwarded-for': '198.51.100.7', 'content-type': 'application/json' };
+    const token = await send(`${dev.origin}/_dev/tokens`, { method: 'POST', headers: remote, body: '{"sub":"erin"}' });
+    expect(token.status).toBe(403);
+    expect(token.text).not.toMatch(/eyJ/);
   });
 });

@@ -17,7 +17,7 @@ import { isLoopbackAddress } from '../loopback.js';
 import { authResult, type Metrics } from '../metrics.js';
 import { HttpError, readBody } from './body.js';
 import type { ClientAddresses } from './client-address.js';
-import { applyCors } from './cors.js';
+import { applyCors, type RefusedOriginLog } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
 import { writeMetrics } from './metrics-endpoint.js';
@@ -43,6 +43,8 @@ export type AppDeps = Readonly<{
   /** /metrics is served here (to loopback clients) rather than on METRICS_PORT. */
   metricsOnMainPort: boolean;
   logger: Logger;
+  /** Shared with the WebSocket side: a browser origin refused on either is logged once. */
+  refusedOrigin: RefusedOriginLog;
 }>;
 
 /** An endpoint beside /graphql: it reads the body (if any) and answers. */
@@ -51,6 +53,8 @@ export type Route = (req: IncomingMessage, res: ServerResponse, headers: HeaderM
 export type DevRoutes = Readonly<{
   /** Answers the request and returns true when the path is one of its own. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, fromLoopback: boolean): Promise<boolean>;
+  /** Its paths that browser apps of other origins call: CORS applies to them as to /graphql. */
+  crossOriginPaths: ReadonlySet<string>;
 }>;
 
 /** One request as the app sees it, and what its log line reports. */
@@ -78,7 +82,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, credentials, clientAddresses, services, profiles, dev, limits, metrics, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, services, profiles, dev, limits, metrics, logger, refusedOrigin } = deps;
   const authentications = metrics?.authentications;
 
   /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
@@ -137,7 +141,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   async function route(exchange: Exchange): Promise<void> {
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
-      if (applyCors(config.http.cors, method, headers.map, res)) return;
+      if (applyCors(config.http.cors, method, headers.map, res, refusedOrigin)) return;
       if (dev !== null && method === 'GET' && !isLoopbackAddress(exchange.clientAddress) && headers.map.get('accept')?.includes('text/html')) {
         // The development Sandbox page carries an admin dev token: only for this machine's browser.
         sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
@@ -159,7 +163,10 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         return sendJson(res, readiness.ready ? 200 : 503, readiness);
       }
     }
-    if (dev !== null && (await dev.handle(req, res, path, isLoopbackAddress(exchange.clientAddress)))) return;
+    if (dev !== null) {
+      if (dev.crossOriginPaths.has(path) && applyCors(config.http.cors, method, headers.map, res, refusedOrigin)) return;
+      if (await dev.handle(req, res, path, isLoopbackAddress(exchange.clientAddress))) return;
+    }
     sendError(res, 404, 'NOT_FOUND', `Nothing at ${method} ${path}. The GraphQL endpoint is /graphql.`);
   }
 

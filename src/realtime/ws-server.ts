@@ -12,7 +12,7 @@ import type { Profiles } from '../auth/profiles.js';
 import type { BaseContext } from '../context.js';
 import { coded } from '../errors.js';
 import type { ClientAddresses } from '../http/client-address.js';
-import { isAllowedOrigin } from '../http/cors.js';
+import { isAllowedOrigin, isSameOrigin, type RefusedOriginLog } from '../http/cors.js';
 import { readHeaders } from '../http/headers.js';
 import { refuseUpgrade } from '../http/respond.js';
 import type { Limits } from '../limits/index.js';
@@ -58,6 +58,8 @@ export type RealtimeDeps = Readonly<{
   admission: Limits;
   authentications: Metrics['authentications'] | null;
   logger: Logger;
+  /** Shared with HTTP: a browser origin refused on either is logged once. */
+  refusedOrigin: RefusedOriginLog;
   limits: RealtimeLimits;
 }>;
 
@@ -85,7 +87,7 @@ const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shut
  * x-authgear-* headers on a browser's upgrade come from its cookies.
  */
 function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string | undefined, forwarded: boolean): boolean {
-  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host) return true;
+  if (isSameOrigin(origin, host)) return true;
   if (cors.anyOrigin) return !forwarded;
   return isAllowedOrigin(cors, origin);
 }
@@ -251,6 +253,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       const headers = readHeaders(req);
       const origin = headers.map.get('origin');
       if (origin !== undefined && !isAllowedUpgradeOrigin(config.http.cors, origin, headers.map.get('host'), headers.authgear.length > 0)) {
+        deps.refusedOrigin(origin);
         return refuseUpgrade(socket, 403, 'FORBIDDEN', 'WebSocket connections from this origin are not allowed: add it to CORS_ORIGINS.');
       }
       const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
