@@ -44,6 +44,10 @@ import { startTestIssuer } from '../test/helpers/issuer.js';
 import { NO_LIMITS_NO_METRICS, UNTRIPPED_LIMITS } from './limits.js';
 import { benchPagination, DEFAULT_BENCH_DATABASE_URL } from './pagination.js';
 import { benchSubscriptions } from './subscriptions.js';
+import { seedSuspendedUsers } from './suspended-users.js';
+
+/** Users suspended by Authgear's webhooks on the `suspended` server: every request is checked against them. */
+const SUSPENDED_USERS = 10_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -63,7 +67,7 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 
 type Request = { headers: Record<string, string>; body: string };
-type Scenario = { name: string; target: 'baseline' | 'project' | 'bare'; requests: Request[]; expectStatus: number };
+type Scenario = { name: string; target: 'baseline' | 'project' | 'bare' | 'suspended'; requests: Request[]; expectStatus: number };
 /** A scenario on this project's servers, and the baseline scenario its ratio is taken against. */
 type Measured = Scenario & { against: Scenario };
 type Sample = { rps: number; p50: number; p99: number; unexpected: number };
@@ -170,7 +174,9 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'starter-bench-'));
   // One process may open an embedded database folder at a time.
   const bareDir = await mkdtemp(join(tmpdir(), 'starter-bench-bare-'));
-  const [projectPort, barePort, baselinePort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const suspendedDir = await mkdtemp(join(tmpdir(), 'starter-bench-suspended-'));
+  await seedSuspendedUsers(suspendedDir, SUSPENDED_USERS);
+  const [projectPort, barePort, suspendedPort, baselinePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const project = (port: number, env: Record<string, string>) =>
     start('dist/main.js', {
       NODE_ENV: 'production',
@@ -183,16 +189,19 @@ async function main(): Promise<void> {
   const children = [
     project(projectPort, UNTRIPPED_LIMITS),
     project(barePort, { ...NO_LIMITS_NO_METRICS, ...(args['database-url'] ? {} : { PGLITE_DATA_DIR: bareDir }) }),
+    // Always embedded: the suspended users must not reach the other servers' database.
+    project(suspendedPort, { ...UNTRIPPED_LIMITS, DATABASE_URL: '', PGLITE_DATA_DIR: suspendedDir }),
     start('bench/baseline.mjs', { NODE_ENV: 'production', PORT: String(baselinePort) }),
   ];
   const urls = {
     project: `http://127.0.0.1:${projectPort}/graphql`,
     bare: `http://127.0.0.1:${barePort}/graphql`,
+    suspended: `http://127.0.0.1:${suspendedPort}/graphql`,
     baseline: `http://127.0.0.1:${baselinePort}/graphql`,
   };
 
   try {
-    await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.bare), waitUntilServing(urls.baseline)]);
+    await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.bare), waitUntilServing(urls.suspended), waitUntilServing(urls.baseline)]);
     // A user of its own per run: with --database-url, earlier runs' notes stay in that database.
     const token = await issuer.mint({ sub: `bench-${randomUUID()}`, verified: true, ttlSeconds: 3600, userinfo: { email: 'bench@example.com', name: 'Bench User' } });
     const auth = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
@@ -214,6 +223,7 @@ async function main(): Promise<void> {
       { name: 'public query', target: 'project', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200, against: baselinePublic },
       { name: 'me, valid token', target: 'project', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200, against: baselineMe },
       { name: 'me { profile }, warm cache', target: 'project', requests: [{ headers: auth, body: ME_PROFILE_QUERY }], expectStatus: 200, against: baselineMe },
+      { name: `me, ${SUSPENDED_USERS} users suspended`, target: 'suspended', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200, against: baselineMe },
       { name: 'me, limits+metrics off', target: 'bare', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200, against: baselineMe },
       { name: 'myNotes (10), valid token', target: 'project', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200, against: baselineMyNotes },
       {
@@ -281,6 +291,8 @@ async function main(): Promise<void> {
     const limitsCost = Math.round((ratioOf('me, valid token') / ratioOf('me, limits+metrics off')) * 100) / 100;
     // The profile's warm path against `me` without it (the budget: within 5 %).
     const profileCost = Math.round((ratioOf('me { profile }, warm cache') / ratioOf('me, valid token')) * 100) / 100;
+    // The webhooks' check on the request path with many refused users against none (the budget: within 2 %).
+    const suspendedCost = Math.round((ratioOf(`me, ${SUSPENDED_USERS} users suspended`) / ratioOf('me, valid token')) * 100) / 100;
     const report = {
       date: new Date().toISOString(),
       node: process.version,
@@ -293,6 +305,7 @@ async function main(): Promise<void> {
       results: rows,
       meLimitsOnVsOff: limitsCost,
       meProfileWarmVsMe: profileCost,
+      meSuspendedUsersVsNone: suspendedCost,
     };
     await mkdir(dirname(args.out), { recursive: true });
     await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -309,6 +322,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nme with rate limits and metrics on / off: ${limitsCost.toFixed(2)}\n`);
     process.stdout.write(`me { profile } with a warm cache / me: ${profileCost.toFixed(2)}\n`);
+    process.stdout.write(`me with ${SUSPENDED_USERS} users suspended / me with none: ${suspendedCost.toFixed(2)}\n`);
     process.stdout.write(`\nwritten to ${args.out}\n`);
     const broken = rows.filter((row) => row.unexpectedResponses > 0);
     if (broken.length > 0) {
@@ -319,6 +333,7 @@ async function main(): Promise<void> {
     await issuer.close();
     await rm(dataDir, { recursive: true, force: true });
     await rm(bareDir, { recursive: true, force: true });
+    await rm(suspendedDir, { recursive: true, force: true });
   }
 }
 
