@@ -158,10 +158,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
     // With the dev issuer and no AUTHGEAR_WEBHOOK_SECRET, a secret only this process knows: its dev controls sign with it.
     const webhookSecret = config.webhookSecret ?? (devIssuer === null ? null : randomBytes(32).toString('base64url'));
-    const webhookUrl = `${devIssuer?.issuer ?? ''}${WEBHOOK_PATH}`;
-    const sendDevWebhook = webhookSecret === null ? null : createDevWebhookSender(webhookUrl, webhookSecret);
-    const devResolver =
-      devIssuer === null ? null : new DevResolver(devIssuer, async (change, userId) => sendDevWebhook?.(DEV_WEBHOOK_EVENTS[change], userId));
+    let devResolver: DevResolver | null = null;
+    if (devIssuer !== null && webhookSecret !== null) {
+      const sendWebhook = createDevWebhookSender(`${devIssuer.issuer}${WEBHOOK_PATH}`, webhookSecret);
+      devResolver = new DevResolver(devIssuer, (change, userId) => sendWebhook(DEV_WEBHOOK_EVENTS[change], userId));
+    }
     const dev = devIssuer === null || devResolver === null ? null : devRoutes(devIssuer, devResolver, config.auth.clientIds?.[0]);
     const refusedOrigin = createRefusedOriginLog(logger);
 
@@ -267,7 +268,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         await apollo.stop();
         await closeServer(metricsServer);
         await limits?.close();
-        await events.stop();
+        await stopEvents();
         await closeDatabase();
         logger.info('server stopped');
       },

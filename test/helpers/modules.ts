@@ -1,8 +1,7 @@
 import { loadConfig } from '../../src/config.js';
 import type { BaseContext } from '../../src/context.js';
 import type { Module, ModuleOptions } from '../../src/module.js';
-import { modules } from '../../src/modules/index.js';
-import type { NotesServices } from '../../src/modules/notes/context.js';
+import { modules, type Services } from '../../src/modules/index.js';
 import type { RuleTree } from '../../src/permissions/index.js';
 import { buildSchema, ruleTreeOf, typeDefsOf } from '../../src/schema.js';
 
@@ -21,11 +20,11 @@ export const ruleTree = (list: readonly Module[] = modules): RuleTree => ruleTre
 /** The executable schema of the modules the server runs, shield included. */
 export const testSchema = (list: readonly Module[] = modules) => buildSchema(list, moduleOptions);
 
-/** A context as resolvers and rules of the notes module see it, without a database behind it. */
-export const notesContext = (fields: Partial<BaseContext> & Pick<BaseContext, 'viewer'>): BaseContext & NotesServices => ({
+/** A context as every module's resolvers and rules see it (typed from the module list), without a database behind it. */
+export const notesContext = (fields: Partial<BaseContext> & Pick<BaseContext, 'viewer'>): BaseContext & Services => ({
   profiles: {} as BaseContext['profiles'],
-  notes: {} as NotesServices['notes'],
-  noteEvents: {} as NotesServices['noteEvents'],
+  notes: {} as Services['notes'],
+  noteEvents: {} as Services['noteEvents'],
   requestId: 'test',
   clientAddress: '127.0.0.1',
   ...fields,
