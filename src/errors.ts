@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * Every `errors[].extensions.code` this API answers with. The README's error
- * table lists the same set; clients branch on these, never on messages.
+ * Every `errors[].extensions.code` this API answers with. The error table of
+ * docs/errors-and-permissions.md lists the same set; clients branch on these,
+ * never on messages.
  */
 export type ErrorCode =
   | 'UNAUTHENTICATED'

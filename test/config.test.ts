@@ -225,16 +225,16 @@ describe('variables this server does not read', () => {
 });
 
 describe('documentation of the configuration', () => {
-  it('every variable config.ts reads is in .env.example and in the README table', async () => {
+  it('every variable config.ts reads is in .env.example and in the table of docs/configuration.md', async () => {
     const { readFile } = await import('node:fs/promises');
     const source = await readFile(new URL('../src/config.ts', import.meta.url), 'utf8');
     const variables = [...source.matchAll(/(?:read|integer|boolean)\('([A-Z_]+)'/g)].map((match) => match[1]);
     expect(variables.length).toBeGreaterThan(15);
     const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
-    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const table = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');
     for (const variable of new Set(variables)) {
       expect(example, variable).toMatch(new RegExp(`^${variable}=$`, 'm'));
-      expect(readme, variable).toContain(`\`${variable}\``);
+      expect(table, variable).toContain(`\`${variable}\``);
     }
   });
 });

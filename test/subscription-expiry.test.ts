@@ -63,7 +63,7 @@ describe('a JWT connection ends with its token', () => {
     expect(server.realtime.stats()).toEqual({ connections: 0, subscriptions: 0 });
   });
 
-  it('the graphql-ws client of the README reconnects on 4403 with a fresh token and keeps receiving', async () => {
+  it('the graphql-ws client of docs/subscriptions.md reconnects on 4403 with a fresh token and keeps receiving', async () => {
     const writer = await issuer.mint({ sub: 'refreshing-user', verified: true, ttlSeconds: 600 });
     let minted = 0;
     const closes: number[] = [];

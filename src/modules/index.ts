@@ -5,7 +5,7 @@ import { viewerModule } from './viewer/index.js';
 /**
  * The one list of modules this server runs. Adding a type: copy
  * src/modules/notes to src/modules/<yours>, rename, add it here, write
- * schema/<yours>.graphql and run `npm run codegen` (README: "Add your own type").
+ * schema/<yours>.graphql and run `npm run codegen` (docs/add-your-own-type.md).
  */
 export const modules = [viewerModule, notesModule] as const;
 

@@ -10,7 +10,7 @@ import { noteEventSubscriptions } from './subscriptions.js';
 /**
  * The example domain: each user's notes, with CRUD, ownership, a Relay
  * connection, live events and erasure. Copy this folder to start your own
- * type (README: "Add your own type").
+ * type (docs/add-your-own-type.md).
  */
 export const notesModule = defineModule({
   name: 'notes',

@@ -29,7 +29,7 @@ export type LiveStatus =
   | { state: 'connected'; reconnects: number; lastClose: { code: number; reason: string } | null }
   | { state: 'closed'; code: number; reason: string };
 
-/** graphql-ws's close code for a refused or expired credential (the API's README, Subscriptions). */
+/** graphql-ws's close code for a refused or expired credential (the API's docs/subscriptions.md, Close codes). */
 const TOKEN_REFUSED = 4403;
 
 export function createTokenKeeper(source: TokenSource) {
