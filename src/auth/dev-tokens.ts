@@ -29,7 +29,7 @@ const MAX_ROLES = 20;
 const MAX_TTL_SECONDS = 24 * 3600;
 /** The longest address SMTP carries (RFC 5321's 256-octet path, less its angle brackets). */
 const MAX_EMAIL_LENGTH = 254;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 const MAX_NAME_LENGTH = 200;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 

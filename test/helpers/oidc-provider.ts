@@ -111,7 +111,7 @@ export async function startOidcProvider(options: {
         const token = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
         const claims = token === undefined ? null : await dev.check(token, 'access-token');
         if (claims === null) {
-          res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+          res.writeHead(401, { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' }).end();
           return;
         }
         return json(200, { ...options.profile, sub: claims.sub });
