@@ -145,10 +145,15 @@ describe.skipIf(BLOCKER !== null)('examples/web in headless Chromium, cross-orig
         await step(harness, 'sign-in', async () => {
           await page.goto(site.origin);
           await page.getByLabel('User ID').fill('alice');
+          // The e-mail keeps the default it derives from the user ID; the name is typed.
+          expect(await page.getByLabel('E-mail').inputValue()).toBe('alice@example.com');
+          await page.getByLabel('Name').fill('Alice Liddell');
           await page.getByLabel('Token lifetime in seconds').fill(String(TOKEN_TTL_SECONDS));
           await page.getByRole('button', { name: 'Sign in' }).click();
           await until(() => page.getByTestId('me-id').innerText()).toBe('alice');
           expect(await page.getByTestId('me-roles').innerText()).toBe('none');
+          // The persona's profile, as the API got it from the dev issuer's UserInfo.
+          await until(() => page.getByTestId('profile').innerText()).toBe('Name: Alice Liddell · E-mail: alice@example.com');
         });
 
         await step(harness, 'paging', async () => {
@@ -212,9 +217,11 @@ describe.skipIf(BLOCKER !== null)('examples/web in headless Chromium, cross-orig
           clientId: CLIENT_ID,
           appOrigin,
           user: { sub: 'ada', verified: true, ttlSeconds: TOKEN_TTL_SECONDS },
+          profile: { email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' },
         });
         return {
-          apiEnv: { AUTHGEAR_ENDPOINT: provider.url, AUTHGEAR_CLIENT_ID: CLIENT_ID },
+          // No profile cache: each `me` asks the stand-in's UserInfo, so its outage shows at once.
+          apiEnv: { AUTHGEAR_ENDPOINT: provider.url, AUTHGEAR_CLIENT_ID: CLIENT_ID, PROFILE_CACHE_TTL: '0' },
           viteEnv: { VITE_AUTHGEAR_ENDPOINT: provider.url, VITE_AUTHGEAR_CLIENT_ID: CLIENT_ID },
         };
       });
@@ -225,7 +232,7 @@ describe.skipIf(BLOCKER !== null)('examples/web in headless Chromium, cross-orig
     });
 
     it(
-      'signs in by redirect (code + PKCE), refreshes ahead of expiry over HTTP, renews after a 4403 over WebSocket, and signs out',
+      'signs in by redirect (code + PKCE), shows the profile from UserInfo and me without it during an outage, refreshes ahead of expiry over HTTP, renews after a 4403 over WebSocket, and signs out',
       async () => {
         const { site, page, statuses } = harness;
         const { until, texts, liveStatus, alertText, reconnects, createNote } = view(page);
@@ -236,6 +243,23 @@ describe.skipIf(BLOCKER !== null)('examples/web in headless Chromium, cross-orig
           await until(() => page.getByTestId('me-id').innerText()).toBe('ada');
           expect(new URL(page.url()).pathname).toBe('/');
           expect(provider.grants).toEqual({ authorization_code: 1 });
+          // Not in the token: the API asked the stand-in's UserInfo with the page's access token.
+          await until(() => page.getByTestId('profile').innerText()).toBe('Name: Ada Lovelace · E-mail: ada@example.com');
+        });
+
+        await step(harness, 'authgear-userinfo-outage', async () => {
+          // The SDK itself calls UserInfo when a sign-in finishes, so the outage starts after it: a reload resumes the session.
+          provider.setUserinfoDown(true);
+          await page.reload();
+          await until(() => page.getByTestId('me-id').innerText()).toBe('ada');
+          // me is shown; the profile's failure is a note beside it, not the page's error.
+          await until(() => page.getByTestId('profile-problem').innerText()).toMatch(/SERVICE_UNAVAILABLE/);
+          expect(await page.getByTestId('me-roles').innerText()).toBe('none');
+          expect(await alertText()).toBe('');
+          provider.setUserinfoDown(false);
+          await page.getByRole('button', { name: 'Load the profile again' }).click();
+          await until(() => page.getByTestId('profile').innerText()).toBe('Name: Ada Lovelace · E-mail: ada@example.com');
+          expect(await page.getByTestId('profile-problem').count()).toBe(0);
         });
 
         await step(harness, 'authgear-subscription', async () => {

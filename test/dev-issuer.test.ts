@@ -100,6 +100,18 @@ describe('browser sign-in tokens: POST /_dev/tokens', () => {
     expect(me.body, show(me)).toEqual({ data: { me: { id: 'alice', roles: ['editor'], isVerified: true, isAnonymous: false } } });
   });
 
+  it("the persona's email and name are what the dev UserInfo answers, so me.profile shows them; without them the profile is empty", async () => {
+    const token = async (body: unknown) => ((await (await mintFor(body)).json()) as { accessToken: string }).accessToken;
+    const withProfile = await token({ sub: 'alice', verified: true, email: 'alice@example.com', name: '  Alice Liddell ' });
+    const userinfo = await fetch(`${server.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${withProfile}` } });
+    expect(await userinfo.json()).toEqual({ sub: 'alice', email: 'alice@example.com', email_verified: true, name: 'Alice Liddell' });
+    const query = '{ me { id profile { email emailVerified name } } }';
+    const me = await execute(server.url, query, { token: withProfile });
+    expect(me.body, show(me)).toEqual({ data: { me: { id: 'alice', profile: { email: 'alice@example.com', emailVerified: true, name: 'Alice Liddell' } } } });
+    const bare = await execute(server.url, query, { token: await token({ sub: 'bob' }) });
+    expect(bare.body, show(bare)).toEqual({ data: { me: { id: 'bob', profile: { email: null, emailVerified: null, name: null } } } });
+  });
+
   it('a persona it cannot mint -> 400 BAD_REQUEST naming the field; another method -> 405', async () => {
     const cases: [unknown, RegExp][] = [
       [{ roles: [] }, /"sub"/],
@@ -108,6 +120,15 @@ describe('browser sign-in tokens: POST /_dev/tokens', () => {
       [{ sub: 'alice', verified: 'yes' }, /"verified"/],
       [{ sub: 'alice', ttlSeconds: 0 }, /"ttlSeconds"/],
       [{ sub: 'alice', ttlSeconds: 90_000 }, /"ttlSeconds"/],
+      [{ sub: 'alice', email: 'alice' }, /"email" must be/],
+      [{ sub: 'alice', email: 'alice @example.com' }, /"email" must be/],
+      [{ sub: 'alice', email: 'alice\u0000@example.com' }, /"email" must be/],
+      [{ sub: 'alice', email: `${'a'.repeat(250)}@example.com` }, /"email" must be/],
+      [{ sub: 'alice', email: ['alice@example.com'] }, /"email" must be/],
+      [{ sub: 'alice', name: '   ' }, /"name" must be/],
+      [{ sub: 'alice', name: 'A'.repeat(201) }, /"name" must be/],
+      [{ sub: 'alice', name: 'Alice\nLiddell' }, /"name" must be/],
+      [{ sub: 'alice', name: 42 }, /"name" must be/],
       [{ sub: 'alice', admin: true }, /Unknown field "admin"/],
       [['alice'], /JSON object/],
     ];

@@ -12,8 +12,14 @@ import type { DevIssuer, MintOptions } from './dev-issuer.js';
  * an Authgear project. Loopback clients only, like the other dev controls;
  * a browser page of another origin reaches it when CORS allows that origin.
  *
- *   {"sub":"alice","roles":["editor"],"verified":true,"anonymous":false,"ttlSeconds":1800}
- *   -> {"accessToken":"eyJ…","expiresAt":"2026-12-04T16:20:00.000Z"}
+ * `email` and `name` are optional: they are what the dev UserInfo endpoint
+ * answers for the token (as `npm run token -- --email ... --name ...`), so
+ * `me { profile { email name } }` shows them, fetched from UserInfo as the
+ * API fetches an Authgear user's (`email_verified` follows `verified`).
+ *
+ *   {"sub":"alice","roles":["editor"],"verified":true,"anonymous":false,"ttlSeconds":1800,
+ *    "email":"alice@example.com","name":"Alice Liddell"}
+ *   -> {"accessToken":"eyJ…","tokenType":"Bearer","expiresAt":"2026-12-04T16:20:00.000Z"}
  */
 
 export const DEV_TOKENS_PATH = '/_dev/tokens';
@@ -21,6 +27,11 @@ const BODY_LIMIT_BYTES = 4096;
 const KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 const MAX_ROLES = 20;
 const MAX_TTL_SECONDS = 24 * 3600;
+/** The longest address SMTP carries (RFC 5321's 256-octet path, less its angle brackets). */
+const MAX_EMAIL_LENGTH = 254;
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+const MAX_NAME_LENGTH = 200;
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 const PERSONA_EXAMPLE = '{"sub":"alice","roles":["editor"],"verified":true,"ttlSeconds":1800}';
 
@@ -55,9 +66,11 @@ function parsePersona(body: unknown): Persona {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid(`The body must be a JSON object (content-type: application/json), e.g. ${PERSONA_EXAMPLE}.`);
   }
-  const { sub, roles = [], verified = false, anonymous = false, ttlSeconds = 1800, ...rest } = body as Record<string, unknown>;
+  const { sub, roles = [], verified = false, anonymous = false, ttlSeconds = 1800, email, name, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length > 0) throw invalid(`Unknown field ${extra.map((name) => `"${name}"`).join(', ')}: the fields are sub, roles, verified, anonymous and ttlSeconds.`);
+  if (extra.length > 0) {
+    throw invalid(`Unknown field ${extra.map((field) => `"${field}"`).join(', ')}: the fields are sub, roles, verified, anonymous, ttlSeconds, email and name.`);
+  }
   if (typeof sub !== 'string' || !KEY.test(sub)) throw invalid('"sub" must be a user ID of 1 to 200 letters, digits or _ . : -');
   if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((role): role is string => typeof role === 'string' && KEY.test(role))) {
     throw invalid(`"roles" must be a list of at most ${MAX_ROLES} role keys (letters, digits or _ . : -).`);
@@ -67,7 +80,28 @@ function parsePersona(body: unknown): Persona {
   if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
     throw invalid(`"ttlSeconds" must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}.`);
   }
-  return { sub, roles, verified, anonymous, ttlSeconds };
+  const userinfo = userinfoClaims(email, name, verified);
+  return { sub, roles, verified, anonymous, ttlSeconds, ...(userinfo === null ? {} : { userinfo }) };
+}
+
+/** The standard claims the dev UserInfo endpoint answers for the persona, as `npm run token` sets them. */
+function userinfoClaims(email: unknown, name: unknown, verified: boolean): Record<string, string | boolean> | null {
+  if (email === undefined && name === undefined) return null;
+  const claims: Record<string, string | boolean> = {};
+  if (email !== undefined) {
+    if (typeof email !== 'string' || email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email)) {
+      throw invalid(`"email" must be an e-mail address of at most ${MAX_EMAIL_LENGTH} characters, e.g. alice@example.com.`);
+    }
+    Object.assign(claims, { email, email_verified: verified });
+  }
+  if (name !== undefined) {
+    const trimmed = typeof name === 'string' ? name.trim() : '';
+    if (trimmed === '' || trimmed.length > MAX_NAME_LENGTH || CONTROL_CHARACTER.test(trimmed)) {
+      throw invalid(`"name" must be a full name of 1 to ${MAX_NAME_LENGTH} characters with no control characters, e.g. "Alice Liddell".`);
+    }
+    claims['name'] = trimmed;
+  }
+  return claims;
 }
 
 const invalid = (message: string) => new HttpError(400, 'BAD_REQUEST', message);

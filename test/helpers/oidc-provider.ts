@@ -8,25 +8,35 @@ import { testSigningKey } from './issuer.js';
  * A stand-in for an Authgear project, for a browser signing in with
  * Authgear's web SDK: discovery, JWKS, the authorization-code flow with PKCE
  * (the user is signed in at once, as `user`), refresh-token grants,
- * UserInfo, revocation and end-session. Its access tokens are the dev
- * issuer's, shaped like Authgear's, so the API verifies them as it would
- * real ones. CORS answers the one origin the web app runs on.
+ * UserInfo (`profile`, or 503 during an outage), revocation and
+ * end-session. Its access tokens are the dev issuer's, shaped like
+ * Authgear's, so the API verifies them as it would real ones. CORS answers
+ * the one origin the web app runs on.
  */
 
 export type OidcProvider = {
   url: string;
   /** Token requests by grant type, e.g. { authorization_code: 1, refresh_token: 3 }. */
   grants: Record<string, number>;
+  /** From now on UserInfo answers 503 (an outage at Authgear), or again answers the profile. */
+  setUserinfoDown(down: boolean): void;
   close(): Promise<void>;
 };
 
 type Grant = { redirectUri: string; challenge: string };
 
-export async function startOidcProvider(options: { clientId: string; appOrigin: string; user: MintOptions }): Promise<OidcProvider> {
+/** `profile`: the standard claims UserInfo answers for the user besides `sub` (Authgear's standard attributes). */
+export async function startOidcProvider(options: {
+  clientId: string;
+  appOrigin: string;
+  user: MintOptions;
+  profile?: Readonly<Record<string, string | boolean>>;
+}): Promise<OidcProvider> {
   const codes = new Map<string, Grant>();
   const refreshTokens = new Set<string>();
   const grants: Record<string, number> = {};
   let issuer: DevIssuer | null = null;
+  let userinfoDown = false;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -96,8 +106,16 @@ export async function startOidcProvider(options: { clientId: string; appOrigin: 
         const accessToken = await dev.mint({ ...options.user, clientId: options.clientId });
         return json(200, { token_type: 'Bearer', access_token: accessToken, expires_in: ttlSeconds, refresh_token: refreshToken, scope: 'openid offline_access' });
       }
-      case '/oauth2/userinfo':
-        return json(200, { sub: options.user.sub });
+      case '/oauth2/userinfo': {
+        if (userinfoDown) return json(503, { error: 'temporarily_unavailable' });
+        const token = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        const claims = token === undefined ? null : await dev.check(token, 'access-token');
+        if (claims === null) {
+          res.writeHead(401, { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+          return;
+        }
+        return json(200, { ...options.profile, sub: claims.sub });
+      }
       case '/oauth2/revoke':
         refreshTokens.delete(new URLSearchParams(await readText(req)).get('token') ?? '');
         return json(200, {});
@@ -115,6 +133,9 @@ export async function startOidcProvider(options: { clientId: string; appOrigin: 
   return {
     url,
     grants,
+    setUserinfoDown: (down) => {
+      userinfoDown = down;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

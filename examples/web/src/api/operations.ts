@@ -2,11 +2,25 @@ import { gql, type TypedDocumentNode } from '@apollo/client';
 
 export const PAGE_SIZE = 5;
 
-export type Viewer = { id: string; kind: 'USER' | 'SERVICE'; roles: string[]; isVerified: boolean; isAnonymous: boolean; authenticatedAt: string | null };
+/** Null for a service; a user's fields are null when they have no such value or the issuer does not share it. */
+export type Profile = { email: string | null; name: string | null };
 
-// Viewer.profile { email name } goes in this selection (and in Viewer
-// above) once the API serves it: Authgear's access tokens carry no e-mail
-// or name for a web app, so the API fetches them from UserInfo.
+export type Viewer = {
+  id: string;
+  kind: 'USER' | 'SERVICE';
+  roles: string[];
+  isVerified: boolean;
+  isAnonymous: boolean;
+  authenticatedAt: string | null;
+  profile: Profile | null;
+};
+
+/**
+ * Authgear's access tokens carry no e-mail or name for a web app: the API
+ * asks the issuer's UserInfo endpoint for `profile`. Should that fail,
+ * `profile` alone is null with an error at its path and the rest of `me` is
+ * answered: query it with errorPolicy 'all' to keep that rest.
+ */
 export const ME: TypedDocumentNode<{ me: Viewer }> = gql`
   query Me {
     me {
@@ -16,6 +30,10 @@ export const ME: TypedDocumentNode<{ me: Viewer }> = gql`
       isVerified
       isAnonymous
       authenticatedAt
+      profile {
+        email
+        name
+      }
     }
   }
 `;

@@ -13,6 +13,9 @@ export type Persona = Readonly<{
   anonymous: boolean;
   /** The lifetime of each token; a few seconds shows the renewal at work. */
   ttlSeconds: number;
+  /** What the dev issuer's UserInfo answers, so `me.profile` shows them; left out, the user has none. */
+  email?: string;
+  name?: string;
 }>;
 
 async function mint(apiUrl: string, persona: Persona): Promise<string> {

@@ -30,12 +30,26 @@ function DevSignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [verified, setVerified] = useState(true);
   const [anonymous, setAnonymous] = useState(false);
   const [ttlSeconds, setTtlSeconds] = useState(1800);
+  // Until edited, the profile follows the user ID: alice -> alice@example.com, "Alice".
+  const [editedEmail, setEmail] = useState<string | null>(null);
+  const [editedName, setName] = useState<string | null>(null);
+  const email = editedEmail ?? `${sub}@example.com`;
+  const name = editedName ?? nameFor(sub);
   const [problem, setProblem] = useState<string | null>(null);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setProblem(null);
-    const persona = { sub, roles: roles.split(',').map((role) => role.trim()).filter((role) => role !== ''), verified, anonymous, ttlSeconds };
+    const persona = {
+      sub,
+      roles: roles.split(',').map((role) => role.trim()).filter((role) => role !== ''),
+      verified,
+      anonymous,
+      ttlSeconds,
+      // Left empty: a user without one, whose profile shows none.
+      ...(email.trim() === '' ? {} : { email: email.trim() }),
+      ...(name.trim() === '' ? {} : { name: name.trim() }),
+    };
     try {
       onSignedIn(await signInAsPersona(config.apiUrl, persona));
     } catch (error) {
@@ -53,6 +67,12 @@ function DevSignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
       <form aria-label="dev sign-in" onSubmit={(event) => void submit(event)}>
         <label>
           User ID <input name="sub" value={sub} onChange={(event) => setSub(event.target.value)} required />
+        </label>
+        <label>
+          E-mail <input name="email" type="email" value={email} onChange={(event) => setEmail(event.target.value)} maxLength={254} />
+        </label>
+        <label>
+          Name <input name="name" value={name} onChange={(event) => setName(event.target.value)} maxLength={200} />
         </label>
         <label>
           Roles (comma-separated, e.g. admin) <input name="roles" value={roles} onChange={(event) => setRoles(event.target.value)} />
@@ -74,4 +94,13 @@ function DevSignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
       {problem !== null && <p role="alert">{problem}</p>}
     </main>
   );
+}
+
+/** dev-admin -> "Dev Admin": a display name for a user ID. */
+function nameFor(sub: string): string {
+  return sub
+    .split(/[-_.:]+/)
+    .filter((word) => word !== '')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
 }
