@@ -29,6 +29,12 @@ async function serve(env: Record<string, string>): Promise<TestServer> {
 
 const forged = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
 
+/** The security review's nested fragment spreads: 71 x 71 spreads that the cost estimator walks one by one. */
+const fragmentBomb = (selection: string): string => {
+  const spreads = (name: string) => Array.from({ length: 71 }, () => `...${name}`).join(' ');
+  return `query Bomb { ${selection} ...T2 } fragment T0 on Query { __typename } fragment T1 on Query { ${spreads('T0')} } fragment T2 on Query { ${spreads('T1')} }`;
+};
+
 describe('query-cost budget per viewer', () => {
   it('budget spent -> 429 RATE_LIMITED with Retry-After and the RateLimit headers; before that every response says what is left', async () => {
     const server = await serve({ RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW: '60' });
@@ -81,6 +87,54 @@ describe('query-cost budget per viewer', () => {
     expect(five).toBeGreaterThan(me);
     expect(hundred).toBeGreaterThan(five * 10);
     expect(byVariable).toBe(hundred);
+  });
+
+  it('leaf fields of listed items are priced, aliases included: fifteen aliased bodies cost more than one', async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'wide', verified: true });
+    const costOf = async (fields: string) => {
+      const response = await execute(server.url, `{ rateLimit { cost } myNotes(first: 100) { edges { node { ${fields} } } } }`, { token });
+      expect(response.status, show(response)).toBe(200);
+      return (response.body.data?.['rateLimit'] as { cost: number }).cost;
+    };
+    expect(await costOf('id title')).toBe(1 + 1 + 100 * (2 + 2));
+    expect(await costOf(Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' '))).toBe(1 + 1 + 100 * (2 + 15));
+    const me = await execute(server.url, '{ rateLimit { cost } me { id roles isVerified } }', { token });
+    expect(me.body.data?.['rateLimit'], 'leaf fields outside lists stay free').toEqual({ cost: 2 });
+  });
+
+  it('nested fragment spreads that the estimator cannot price -> 400 QUERY_LIMIT_EXCEEDED, not a price of 1', async () => {
+    const server = await serve({ RATE_LIMIT_POINTS: '1000' });
+    const token = await issuer.mint({ sub: 'bomber', verified: true });
+    const bomb = fragmentBomb('a: myNotes(first: 100) { edges { node { id title body } } }');
+    const refused = await execute(server.url, bomb, { token });
+    expect([refused.status, codes(refused)], show(refused)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost' });
+    expect(refused.body.errors?.[0]?.message).toMatch(/cannot be priced/);
+    const standing = await execute(server.url, '{ rateLimit { remaining } }', { token });
+    expect(standing.body.data?.['rateLimit'], 'the refused bomb spent nothing').toEqual({ remaining: 999 });
+  });
+
+  it('the same fragment bomb over WebSocket gets an error, not an execution', async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'socket-bomber', verified: true });
+    const connection = await openRaw(wsUrl(server.url));
+    try {
+      await connection.init({ Authorization: `Bearer ${token}` });
+      connection.subscribe('1', fragmentBomb('a: myNotes(first: 100) { edges { node { id } } }'));
+      const refused = await connection.next((message) => message.id === '1' && message.type === 'error');
+      expect((refused.payload as { extensions: { code: string } }[])[0]?.extensions.code).toBe('QUERY_LIMIT_EXCEEDED');
+      expect(connection.messages.some((message) => message.id === '1' && message.type === 'next')).toBe(false);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('variables that do not fit their types still get BAD_USER_INPUT from execution, not a cost refusal', async () => {
+    const server = await serve({ RATE_LIMIT_POINTS: '50' });
+    const token = await issuer.mint({ sub: 'typo', verified: true });
+    const response = await execute(server.url, 'query ($n: Int) { myNotes(first: $n) { edges { node { id } } } }', { token, variables: { n: 'many' } });
+    expect([response.status, codes(response)], show(response)).toEqual([400, ['BAD_USER_INPUT']]);
   });
 
   it('a refused operation spends nothing: what it would have cost is still there for a cheaper one', async () => {
@@ -189,6 +243,19 @@ describe('refused-credential throttle per client address', () => {
       expect(response.status).toBe(401);
     }
     expect((await execute(server.url, '{ me { id } }', { token: await issuer.mint({ sub: 'awake' }) })).status).toBe(200);
+  });
+
+  it("the resolver's refusals (x-authgear-session-valid: false) do not count: it says false for expired tokens too", async () => {
+    const server = await serve({ AUTH_FAILURE_LIMIT: '3', TRUSTED_PROXIES: '127.0.0.1' });
+    const behindNat = { 'x-forwarded-for': '203.0.113.9' };
+    for (let i = 0; i < 8; i++) {
+      const refused = await sendGraphQL(server.url, '{ me { id } }', { headers: { ...behindNat, 'x-authgear-session-valid': 'false' } });
+      expect(refused.status, refused.text).toBe(401);
+    }
+    const neighbour = await sendGraphQL(server.url, '{ me { id } }', {
+      headers: { ...behindNat, 'x-authgear-session-valid': 'true', 'x-authgear-user-id': 'neighbour' },
+    });
+    expect([neighbour.status, neighbour.text]).toEqual([200, '{"data":{"me":{"id":"neighbour"}}}\n']);
   });
 
   it('refused credentials over WebSocket count as well; then the upgrade itself is refused with 429', async () => {

@@ -20,13 +20,17 @@ export type AuthFailureThrottle = Readonly<{
 
 /**
  * Malformed headers, bad signatures, wrong issuer, audience, algorithm or
- * typ, revoked sessions: what a forger or a broken client sends. Not an
- * expired or not-yet-valid token (every client sends one now and then), an
- * unreachable issuer, or resolver headers a proxy should not have sent.
+ * typ: what a forger or a broken client sends. Not an expired or
+ * not-yet-valid token (every client sends one now and then), an unreachable
+ * issuer, or resolver headers a proxy should not have sent. Nor a refusal
+ * by Authgear's resolver (revoked_session): it answers `false` for an
+ * expired token as well and cannot say which it was, so counting it would
+ * lock out a whole shared address over tokens that a refresh cures; behind
+ * a proxy, that proxy is where such a throttle belongs.
  */
 export function countsAsAbuse(error: AuthError): boolean {
   if (error.failure === 'invalid_request') return true;
-  return error.failure === 'invalid_token' && error.reason !== 'expired' && error.reason !== 'not_yet_valid';
+  return error.failure === 'invalid_token' && error.reason !== 'expired' && error.reason !== 'not_yet_valid' && error.reason !== 'revoked_session';
 }
 
 export function createAuthFailureThrottle(budget: Budget): AuthFailureThrottle {

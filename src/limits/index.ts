@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createAuthFailureThrottle, type AuthFailureThrottle } from './auth-failures.js';
 import { createBudget, type Budget, type Spent, type Standing } from './budget.js';
-import { createOperationCost } from './cost.js';
+import { createOperationCost, MAX_PRICED_NODES } from './cost.js';
 import { memoryStore, postgresStore } from './store.js';
 
 export type { Standing } from './budget.js';
@@ -76,7 +76,16 @@ export async function createLimits({ config, schema, logger, metrics }: LimitsDe
     budget,
     authFailures,
     admit({ document, operationName, variables, viewer, clientAddress }) {
-      const price = cost(document, operationName, variables);
+      const priced = cost(document, operationName, variables);
+      if ('unpriceable' in priced) {
+        const error = coded(
+          `The operation cannot be priced (${priced.unpriceable}): send one with at most ${MAX_PRICED_NODES} selections once its fragments are expanded.`,
+          'QUERY_LIMIT_EXCEEDED',
+          { limit: 'cost', maxCost },
+        );
+        return { admitted: false, error, status: 400, headers: [] };
+      }
+      const price = priced.points;
       if (price > maxCost) {
         const error = coded(`The operation costs ${price} points, more than QUERY_MAX_COST (${maxCost}): ask for fewer items (first) or fewer fields.`, 'QUERY_LIMIT_EXCEEDED', {
           limit: 'cost',
