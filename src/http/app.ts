@@ -109,6 +109,13 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       httpGraphQLRequest: { method, headers: headers.map, search, body },
       context: () => contextFor(exchange),
     });
+    // The development Sandbox page carries an admin dev token: only for this machine's browser. Decided
+    // on Apollo's answer rather than on Accept, so every Accept that gets the page is covered, however
+    // Apollo negotiates it (text/*, TEXT/HTML, application/xhtml+xml, text/*;q=0.9, ...).
+    if (dev !== null && isLandingPage(response) && !isLoopbackAddress(exchange.clientAddress)) {
+      sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
+      return;
+    }
     // Operations that ran carry their budget's headers; the rest (refused credentials, invalid documents) tell where the caller stands.
     if (limits.budget !== null && !response.headers.has('ratelimit')) {
       const key = principalKey(exchange.viewer ?? null, exchange.clientAddress);
@@ -129,11 +136,6 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
       if (applyCors(config.http.cors, method, headers.map, res)) return;
-      if (dev !== null && method === 'GET' && !isLoopbackAddress(exchange.clientAddress) && headers.map.get('accept')?.includes('text/html')) {
-        // The development Sandbox page carries an admin dev token: only for this machine's browser.
-        sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
-        return;
-      }
       if (method !== 'GET' && method !== 'POST') {
         sendError(res, 405, 'BAD_REQUEST', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: 'GET, POST, OPTIONS' });
         return;
@@ -203,6 +205,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
 /** The route label of the request metrics: a fixed set, whatever paths clients try. */
 const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+
+/** Apollo answers GraphQL in JSON (or multipart); only its landing page is HTML. */
+function isLandingPage(response: HTTPGraphQLResponse): boolean {
+  return response.headers.get('content-type')?.toLowerCase().startsWith('text/html') === true;
+}
 
 function refuse(res: ServerResponse, { error, status, headers }: Refusal): void {
   const { code, ...extensions } = error.extensions;
