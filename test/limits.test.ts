@@ -313,6 +313,26 @@ describe('/metrics', () => {
     expect((await send(`${off.origin}/metrics`)).status).toBe(404);
   });
 
+  it("operation names cannot be crowded out: a guest's names get no label, and one-off names do not evict used ones", async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'dashboard-owner' });
+    const junk = async (count: number, prefix: string, options: { token?: string } = {}) => {
+      for (let i = 0; i < count; i += 10) {
+        await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, k) => execute(server.url, `query ${prefix}${i + k} { serverInfo { name } }`, options)));
+      }
+    };
+    await junk(250, 'GuestJunk');
+    for (let i = 0; i < 3; i++) expect((await execute(server.url, 'query RealDashboard { me { id } }', { token })).status).toBe(200);
+    await junk(260, 'SignedInJunk', { token });
+    await execute(server.url, 'query RealDashboard { me { id } }', { token });
+    const text = (await send(`${server.origin}/metrics`)).text;
+    expect(text).toContain('graphql_operations_total{operation="RealDashboard",outcome="ok"} 4');
+    expect(text).not.toContain('GuestJunk');
+    expect(text).toContain('graphql_operations_total{operation="other",outcome="ok"} 250');
+    const labelled = text.split('\n').filter((line) => line.startsWith('graphql_operations_total{')).length;
+    expect(labelled, 'at most 200 names, plus "other"').toBeLessThanOrEqual(201);
+  });
+
   it('rate-limit refusals are counted by limit', async () => {
     const server = await serve({ RATE_LIMIT_POINTS: '1' });
     await execute(server.url, '{ serverInfo { name } }');

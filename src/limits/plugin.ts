@@ -1,7 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation, type GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
-import { operationLabel, type Metrics } from '../metrics.js';
+import { operationLabels, type Metrics } from '../metrics.js';
 import type { Admission, Limits } from './index.js';
 
 const DONE: Promise<void> = Promise.resolve();
@@ -15,7 +15,6 @@ const DONE: Promise<void> = Promise.resolve();
  * no promise: this runs for every operation.
  */
 export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloServerPlugin<Context> {
-  const label = operationLabel();
 
   function apply(admission: Admission, { contextValue, response }: GraphQLRequestContextDidResolveOperation<Context>): void {
     if (!admission.admitted) {
@@ -38,19 +37,22 @@ export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloSer
       }
       return DONE;
     },
-    ...(metrics === null
-      ? {}
-      : {
-          willSendResponse({ response, operationName }) {
-            if (response.body.kind !== 'single') return DONE;
-            const { data, errors } = response.body.singleResult;
-            const outcome =
-              response.http.status === 429 ? 'rate_limited' : errors === undefined ? 'ok' : data === undefined || data === null ? 'failed' : 'partial';
-            metrics.operations.inc({ operation: label(operationName), outcome });
-            return DONE;
-          },
-        }),
+    ...(metrics === null ? {} : { willSendResponse: operationCounter(metrics) }),
   };
   const ready = Promise.resolve(listener);
   return { requestDidStart: () => ready };
+}
+
+/** Counts each operation by name (a bounded label: src/metrics.ts) and outcome. */
+function operationCounter(metrics: Metrics): NonNullable<GraphQLRequestListener<Context>['willSendResponse']> {
+  const label = operationLabels(metrics.operations);
+  return ({ response, operationName, contextValue }) => {
+    if (response.body.kind !== 'single') return DONE;
+    const { data, errors } = response.body.singleResult;
+    const ran = data !== undefined && data !== null;
+    const outcome = response.http.status === 429 ? 'rate_limited' : errors === undefined ? 'ok' : ran ? 'partial' : 'failed';
+    // Only an operation that ran for an authenticated viewer may earn its name a label.
+    metrics.operations.inc({ operation: label(operationName, ran && contextValue.viewer !== null), outcome });
+    return DONE;
+  };
 }
