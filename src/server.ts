@@ -8,6 +8,7 @@ import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
 import { DevResolver } from './auth/dev-resolver.js';
+import { createResolverClient } from './auth/resolver-client.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
@@ -40,6 +41,8 @@ export type ServerDeps = Readonly<{
   stopGracePeriodMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
+  /** How long the API waits for Authgear's resolver when it asks it itself (a WebSocket's connection_init token). */
+  resolverTimeoutMs?: number;
 }>;
 
 export type RunningServer = Readonly<{
@@ -144,7 +147,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    const credentials = createCredentials(verifier);
+    // Behind forward authentication, the resolver is asked about what the proxy could not see.
+    const resolver = config.http.trustedProxies.length === 0 ? null : createResolverClient({ issuer, timeoutMs: deps.resolverTimeoutMs ?? 2000 });
+    const credentials = createCredentials(verifier, resolver);
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
     app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });

@@ -2,6 +2,7 @@ import type { RequestHeaders } from '../http/headers.js';
 import { readBearerToken } from './bearer.js';
 import { badForwardedHeaders } from './errors.js';
 import { viewerFromResolverHeaders } from './forwarded.js';
+import type { ResolverClient } from './resolver-client.js';
 import type { Verifier } from './verifier.js';
 import type { Viewer } from './viewer.js';
 
@@ -23,8 +24,14 @@ export type Credentials = Readonly<{
  * The one place that decides which credential of a request counts, in
  * DESIGN 11's order: the resolver's headers from a trusted proxy, else the
  * Bearer token. Both end in the same frozen Viewer.
+ *
+ * `resolver` (forward authentication on: TRUSTED_PROXIES set) answers for a
+ * WebSocket that came through a trusted proxy without a resolver answer and
+ * authenticates in connection_init: the proxy resolved the upgrade, never
+ * that token, so the API asks the resolver itself instead of verifying the
+ * JWT alone (which would accept a disabled user until the token expires).
  */
-export function createCredentials(verifier: Verifier): Credentials {
+export function createCredentials(verifier: Verifier, resolver: ResolverClient | null = null): Credentials {
   // Not an async function: this runs for every request, and the viewer comes
   // straight from verify()'s promise, without another promise around it.
   return {
@@ -35,6 +42,10 @@ export function createCredentials(verifier: Verifier): Credentials {
             throw badForwardedHeaders('untrusted_forwarded_headers', 'x-authgear-* headers are accepted only from TRUSTED_PROXIES.');
           }
           return Promise.resolve(viewerFromResolverHeaders(map, authgear));
+        }
+        if (initAuthorization !== undefined && trustedPeer && resolver !== null) {
+          const token = readBearerToken([initAuthorization]);
+          if (token !== null) return resolver.resolve(token);
         }
         const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
         return token === null ? GUEST : verifier.verify(token);
