@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codes, execute, show } from './helpers/graphql.js';
 import { send, sendGraphQL } from './helpers/http.js';
@@ -203,6 +204,54 @@ describe('query-cost budget per viewer', () => {
     } finally {
       await connection.close();
     }
+  });
+});
+
+describe('what one viewer can hold in memory', () => {
+  const seed = async (url: string, token: string, count: number, body: string) => {
+    for (let i = 0; i < count; i++) {
+      const created = await execute(url, 'mutation($b: String!) { createNote(input: { title: "big", body: $b }) { id } }', { token, variables: { b: body } });
+      expect(created.status, show(created)).toBe(200);
+    }
+  };
+  const wide = (first: number) => `{ myNotes(first: ${first}) { edges { node { ${Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' ')} } } } }`;
+
+  it('a result over QUERY_MAX_RESPONSE_BYTES -> 400 QUERY_LIMIT_EXCEEDED instead of the data', async () => {
+    const server = await serve({ QUERY_MAX_RESPONSE_BYTES: '65536' });
+    const token = await issuer.mint({ sub: 'hoarder', verified: true });
+    await seed(server.url, token, 3, 'y'.repeat(2000));
+    const small = await execute(server.url, wide(1), { token });
+    expect([small.status, small.body.errors], show(small)).toEqual([200, undefined]);
+    const large = await execute(server.url, wide(3), { token });
+    expect([large.status, codes(large)], show(large)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
+    expect(large.body.errors?.[0]?.extensions).toMatchObject({ limit: 'response_bytes', maxBytes: 65536 });
+    expect(large.text.length).toBeLessThan(1000);
+  });
+
+  it('past RATE_LIMIT_CONCURRENCY running operations of one viewer -> 429 RATE_LIMITED; another viewer is served', async () => {
+    const server = await serve({ RATE_LIMIT_CONCURRENCY: '1', QUERY_MAX_RESPONSE_BYTES: '104857600' });
+    const token = await issuer.mint({ sub: 'greedy', verified: true });
+    // About 18 MB: more than loopback's socket buffers, so it stays unwritten while nobody reads it.
+    await seed(server.url, token, 60, 'z'.repeat(20_000));
+    const held = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, resolve);
+      req.on('error', reject);
+      req.end(JSON.stringify({ query: wide(60) }));
+    });
+    held.pause();
+    try {
+      const refused = await execute(server.url, '{ me { id } }', { token });
+      expect([refused.status, codes(refused)], show(refused)).toEqual([429, ['RATE_LIMITED']]);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ policy: 'concurrency', quota: 1 });
+      expect(refused.headers.get('retry-after')).toBe('1');
+      const other = await execute(server.url, '{ me { id } }', { token: await issuer.mint({ sub: 'patient' }) });
+      expect(other.body, show(other)).toEqual({ data: { me: { id: 'patient' } } });
+    } finally {
+      held.resume();
+      await new Promise((resolve) => held.on('end', resolve));
+    }
+    const after = await execute(server.url, '{ me { id } }', { token });
+    expect(after.body, show(after)).toEqual({ data: { me: { id: 'greedy' } } });
   });
 });
 

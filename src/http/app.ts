@@ -11,7 +11,7 @@ import type { Context } from '../context.js';
 import type { Database } from '../db/database.js';
 import type { NoteRepository } from '../db/notes.js';
 import type { ErrorCode } from '../errors.js';
-import type { Limits, Refusal } from '../limits/index.js';
+import { refusalError, type Limits, type Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
 import { authResult, type Metrics } from '../metrics.js';
@@ -81,6 +81,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       const viewer = await credentials.viewerFor({ headers, trustedPeer });
       exchange.viewer = viewer;
       authentications?.inc(authResult(viewer));
+      // A slot among the viewer's running operations, held until the response is written (or the
+      // client left): what bounds how many results one viewer has in memory at once.
+      const entry = limits.enter(viewer, exchange.clientAddress);
+      if (!entry.entered) throw refusalError(entry);
+      exchange.res.once('close', entry.exit);
       return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
