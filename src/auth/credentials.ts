@@ -1,6 +1,6 @@
 import type { RequestHeaders } from '../http/headers.js';
 import { readBearerToken } from './bearer.js';
-import { badForwardedHeaders } from './errors.js';
+import { badForwardedHeaders, invalidToken } from './errors.js';
 import { viewerFromResolverHeaders } from './forwarded.js';
 import type { ResolverClient } from './resolver-client.js';
 import type { Verifier } from './verifier.js';
@@ -25,11 +25,14 @@ export type Credentials = Readonly<{
  * DESIGN 11's order: the resolver's headers from a trusted proxy, else the
  * Bearer token. Both end in the same frozen Viewer.
  *
- * `resolver` (forward authentication on: TRUSTED_PROXIES set) answers for a
- * WebSocket that came through a trusted proxy without a resolver answer and
- * authenticates in connection_init: the proxy resolved the upgrade, never
- * that token, so the API asks the resolver itself instead of verifying the
- * JWT alone (which would accept a disabled user until the token expires).
+ * `resolver` (forward authentication on: TRUSTED_PROXIES set) is asked
+ * about a WebSocket that came through a trusted proxy without a resolver
+ * answer and authenticates in connection_init: the proxy resolved the
+ * upgrade, never that token. The token is verified as usual (its claims and
+ * `exp` bound the connection), and a user's must also be one the resolver
+ * still accepts, so a revoked session or a disabled user is refused as it
+ * is over HTTP, not until the token expires. Services are not users: the
+ * resolver knows nothing of them.
  */
 export function createCredentials(verifier: Verifier, resolver: ResolverClient | null = null): Credentials {
   // Not an async function: this runs for every request, and the viewer comes
@@ -45,7 +48,7 @@ export function createCredentials(verifier: Verifier, resolver: ResolverClient |
         }
         if (initAuthorization !== undefined && trustedPeer && resolver !== null) {
           const token = readBearerToken([initAuthorization]);
-          if (token !== null) return resolver.resolve(token);
+          if (token !== null) return verifier.verify(token).then((viewer) => stillAccepted(resolver, token, viewer));
         }
         const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
         return token === null ? GUEST : verifier.verify(token);
@@ -57,3 +60,10 @@ export function createCredentials(verifier: Verifier, resolver: ResolverClient |
 }
 
 const GUEST: Promise<null> = Promise.resolve(null);
+
+async function stillAccepted(resolver: ResolverClient, token: string, viewer: Viewer): Promise<Viewer> {
+  if (viewer.kind !== 'user') return viewer;
+  const resolved = await resolver.resolve(token);
+  if (resolved.id !== viewer.id) throw invalidToken('revoked_session', "Authgear's resolver answered for another user than the token's: sign in again.");
+  return viewer;
+}

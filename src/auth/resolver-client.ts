@@ -15,9 +15,9 @@ export type ResolverClient = Readonly<{
  * The API asking Authgear's resolver itself, for the one credential the
  * proxy never sees: a token sent in a WebSocket's connection_init, after
  * the upgrade request went through the proxy. The answer is read exactly
- * as a proxy's x-authgear-* headers are (forwarded.ts), so a revoked
- * session or a disabled user is refused as it is over HTTP. No answer
- * within `timeoutMs`, or not a 200: the provider is unavailable (close 1013).
+ * as a proxy's x-authgear-* headers are (forwarded.ts): `false` is a
+ * refusal (revoked_session), as over HTTP. No answer within `timeoutMs`,
+ * or not a 200: the provider is unavailable (close 1013).
  */
 export function createResolverClient(options: Readonly<{ issuer: string; timeoutMs: number }>): ResolverClient {
   const url = `${options.issuer}${RESOLVER_PATH}`;
