@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { codes, execute, show } from './helpers/graphql.js';
+import { codes, execute, fragmentBomb, show, wideLeafPage } from './helpers/graphql.js';
 import { send, sendGraphQL } from './helpers/http.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -30,11 +30,6 @@ async function serve(env: Record<string, string>): Promise<TestServer> {
 
 const forged = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
 
-/** The security review's nested fragment spreads: 71 x 71 spreads that the cost estimator walks one by one. */
-const fragmentBomb = (selection: string): string => {
-  const spreads = (name: string) => Array.from({ length: 71 }, () => `...${name}`).join(' ');
-  return `query Bomb { ${selection} ...T2 } fragment T0 on Query { __typename } fragment T1 on Query { ${spreads('T0')} } fragment T2 on Query { ${spreads('T1')} }`;
-};
 
 describe('query-cost budget per viewer', () => {
   it('budget spent -> 429 RATE_LIMITED with Retry-After and the RateLimit headers; before that every response says what is left', async () => {
@@ -99,7 +94,7 @@ describe('query-cost budget per viewer', () => {
       return (response.body.data?.['rateLimit'] as { cost: number }).cost;
     };
     expect(await costOf('id title')).toBe(1 + 1 + 100 * (2 + 2));
-    expect(await costOf(Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' '))).toBe(1 + 1 + 100 * (2 + 15));
+    expect(await costOf(Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' ')), 'the wide-leaf page').toBe(1 + 1 + 100 * (2 + 15));
     const me = await execute(server.url, '{ rateLimit { cost } me { id roles isVerified } }', { token });
     expect(me.body.data?.['rateLimit'], 'leaf fields outside lists stay free').toEqual({ cost: 2 });
   });
@@ -214,15 +209,14 @@ describe('what one viewer can hold in memory', () => {
       expect(created.status, show(created)).toBe(200);
     }
   };
-  const wide = (first: number) => `{ myNotes(first: ${first}) { edges { node { ${Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' ')} } } } }`;
 
   it('a result over QUERY_MAX_RESPONSE_BYTES -> 400 QUERY_LIMIT_EXCEEDED instead of the data', async () => {
     const server = await serve({ QUERY_MAX_RESPONSE_BYTES: '65536' });
     const token = await issuer.mint({ sub: 'hoarder', verified: true });
     await seed(server.url, token, 3, 'y'.repeat(2000));
-    const small = await execute(server.url, wide(1), { token });
+    const small = await execute(server.url, wideLeafPage(1), { token });
     expect([small.status, small.body.errors], show(small)).toEqual([200, undefined]);
-    const large = await execute(server.url, wide(3), { token });
+    const large = await execute(server.url, wideLeafPage(3), { token });
     expect([large.status, codes(large)], show(large)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
     expect(large.body.errors?.[0]?.extensions).toMatchObject({ limit: 'response_bytes', maxBytes: 65536 });
     expect(large.text.length).toBeLessThan(1000);
@@ -236,7 +230,7 @@ describe('what one viewer can hold in memory', () => {
     const held = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, resolve);
       req.on('error', reject);
-      req.end(JSON.stringify({ query: wide(60) }));
+      req.end(JSON.stringify({ query: wideLeafPage(60) }));
     });
     held.pause();
     try {
