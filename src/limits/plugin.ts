@@ -1,4 +1,4 @@
-import { type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation, type GraphQLRequestListener } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestListener } from '@apollo/server';
 import type { Context } from '../context.js';
 import { operationLabels, type Metrics } from '../metrics.js';
 import { refusalError, type Admission, type Limits } from './index.js';
