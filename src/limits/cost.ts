@@ -25,7 +25,7 @@ const leavesOf = (estimate: number): number => estimate % POINT;
  * or absent: the default page), leaf fields included: each leaf of a listed
  * item (each alias of one too) costs 1 per item, since that is what makes a
  * page large. Leaf fields outside lists are free. So `me { id }` costs 1,
- * and `myNotes(first: 100) { edges { node { id title } } }` 1 + 100 x 4. An
+ * and `items(first: 100) { edges { node { id name } } }` 1 + 100 x 4. An
  * out-of-range `first` counts as the largest page: its resolver refuses it
  * with BAD_USER_INPUT.
  */
