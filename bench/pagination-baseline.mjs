@@ -8,8 +8,9 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import pg from 'pg';
 import { createNoteRepository } from '../dist/db/notes.js';
 import { pageRequest } from '../dist/db/pagination.js';
-import { DateTime } from '../dist/resolvers/scalars.js';
-import { loadTypeDefs } from '../dist/type-defs.js';
+import { DateTime } from '../dist/scalars.js';
+import { modules } from '../dist/modules/index.js';
+import { typeDefsOf } from '../dist/schema.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const notes = createNoteRepository({ query: async (sql, params = []) => (await pool.query(sql, [...params])).rows });
@@ -17,7 +18,7 @@ const owner = { ownerId: process.env.BENCH_OWNER ?? 'bench-pager' };
 const serverInfo = { name: 'pagination-baseline', version: '0.0.0', issuer: 'none', devIssuer: false, reauthMaxAgeSeconds: 300 };
 
 const schema = makeExecutableSchema({
-  typeDefs: loadTypeDefs(),
+  typeDefs: typeDefsOf(modules),
   resolvers: {
     DateTime,
     Query: {

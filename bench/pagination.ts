@@ -25,6 +25,8 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrate } from '../src/db/migrations.js';
+import { migrationsOf } from '../src/module.js';
+import { modules } from '../src/modules/index.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { startTestIssuer } from '../test/helpers/issuer.js';
 import { ROOT } from '../test/helpers/process.js';
@@ -194,7 +196,7 @@ async function seededDatabase(serverUrl: string, name: string, onlyTheOwner: boo
   url.pathname = `/${name}`;
   const db = await openPostgres(url.href, () => undefined);
   try {
-    await migrate(db);
+    await migrate(db, migrationsOf(modules));
     const started = performance.now();
     await db.query(seedSql(onlyTheOwner));
     await db.query('VACUUM ANALYZE notes');

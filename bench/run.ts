@@ -8,12 +8,18 @@
  * Server 5 standalone with the same schema and no auth, each in its own
  * process, and loads them with autocannon in alternation: a warm-up,
  * then several rounds of every scenario. Prints requests/s and p50/p99
- * latency per scenario and the ratio of each to the baseline, and writes
+ * latency per scenario and the ratio of each to its baseline, and writes
  * them as JSON (bench/results/latest.json unless --out says otherwise).
  *
+ * Like is compared with like: each scenario has a baseline scenario sending
+ * the same request to the baseline server, which answers it without auth
+ * (`me` from a fixed viewer, `myNotes` from ten notes in memory); the table
+ * names the baseline of every row.
+ *
  * Machines like this one drift in speed within seconds, so every run of a
- * scenario is paired with a baseline run next to it, in ABBA order, and its
- * ratio is taken within the pair; the figures are medians over the rounds.
+ * scenario is paired with a run of its baseline next to it, in ABBA order,
+ * and its ratio is taken within the pair; the figures are medians over the
+ * rounds.
  *
  * Then the pagination figures on a PostgreSQL server (bench/pagination.ts):
  * --database-url, else BENCH_DATABASE_URL, else the local server; skipped
@@ -58,10 +64,14 @@ const CONNECTIONS = Number(args.connections);
 
 type Request = { headers: Record<string, string>; body: string };
 type Scenario = { name: string; target: 'baseline' | 'project' | 'bare'; requests: Request[]; expectStatus: number };
+/** A scenario on this project's servers, and the baseline scenario its ratio is taken against. */
+type Measured = Scenario & { against: Scenario };
 type Sample = { rps: number; p50: number; p99: number; unexpected: number };
 
 const PUBLIC_QUERY = JSON.stringify({ query: '{ serverInfo { name version } }' });
 const ME_QUERY = JSON.stringify({ query: '{ me { id roles isVerified } }' });
+// The token has no profile claims (as Authgear's SPA tokens): UserInfo answers once, then the cache does (PROFILE_CACHE_TTL).
+const ME_PROFILE_QUERY = JSON.stringify({ query: '{ me { id roles isVerified profile { email name } } }' });
 const MY_NOTES_QUERY = JSON.stringify({ query: '{ myNotes { edges { cursor node { id title body createdAt } } pageInfo { hasNextPage endCursor } } }' });
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -184,7 +194,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all([waitUntilServing(urls.project), waitUntilServing(urls.bare), waitUntilServing(urls.baseline)]);
     // A user of its own per run: with --database-url, earlier runs' notes stay in that database.
-    const token = await issuer.mint({ sub: `bench-${randomUUID()}`, verified: true, ttlSeconds: 3600 });
+    const token = await issuer.mint({ sub: `bench-${randomUUID()}`, verified: true, ttlSeconds: 3600, userinfo: { email: 'bench@example.com', name: 'Bench User' } });
     const auth = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
     for (let i = 0; i < 10; i++) {
       await fetch(urls.project, {
@@ -195,45 +205,54 @@ async function main(): Promise<void> {
     }
     const invalid = await invalidTokens((claims, key) => issuer.mint({ sub: 'x', ttlSeconds: 3600, claims, ...(key ? { key } : {}) }));
 
-    const scenarios: Scenario[] = [
-      { name: 'baseline: public query', target: 'baseline', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
-      { name: 'public query', target: 'project', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 },
-      { name: 'me, valid token', target: 'project', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 },
-      { name: 'me, limits+metrics off', target: 'bare', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 },
-      { name: 'myNotes (10), valid token', target: 'project', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200 },
+    // The baselines: the same requests, tokens included, answered by Apollo standalone without auth.
+    const baselinePublic: Scenario = { name: 'baseline: public query', target: 'baseline', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200 };
+    const baselineMe: Scenario = { name: 'baseline: me, fixed viewer, no auth', target: 'baseline', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200 };
+    const baselineMyNotes: Scenario = { name: 'baseline: myNotes, 10 in memory', target: 'baseline', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200 };
+    const baselines = [baselinePublic, baselineMe, baselineMyNotes];
+    const measured: Measured[] = [
+      { name: 'public query', target: 'project', requests: [{ headers: JSON_HEADERS, body: PUBLIC_QUERY }], expectStatus: 200, against: baselinePublic },
+      { name: 'me, valid token', target: 'project', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200, against: baselineMe },
+      { name: 'me { profile }, warm cache', target: 'project', requests: [{ headers: auth, body: ME_PROFILE_QUERY }], expectStatus: 200, against: baselineMe },
+      { name: 'me, limits+metrics off', target: 'bare', requests: [{ headers: auth, body: ME_QUERY }], expectStatus: 200, against: baselineMe },
+      { name: 'myNotes (10), valid token', target: 'project', requests: [{ headers: auth, body: MY_NOTES_QUERY }], expectStatus: 200, against: baselineMyNotes },
       {
         name: `invalid tokens (${invalid.length} distinct)`,
         target: 'project',
         requests: invalid.map((bad) => ({ headers: { ...JSON_HEADERS, authorization: `Bearer ${bad}` }, body: ME_QUERY })),
         expectStatus: 401,
+        // The same query as `me`, refused before execution.
+        against: baselineMe,
       },
     ];
+    const scenarios: Scenario[] = [...baselines, ...measured];
     for (const scenario of scenarios) await check(urls[scenario.target], scenario);
 
     process.stderr.write(`warm-up: ${WARMUP} s per scenario\n`);
     for (const scenario of scenarios) await load(urls[scenario.target], scenario, WARMUP);
 
     // The machine's speed drifts within seconds, so each run of a scenario is
-    // paired with a baseline run right next to it (in ABBA order) and its
-    // ratio is taken within that pair.
-    const [baseline, ...measured] = scenarios as [Scenario, ...Scenario[]];
+    // paired with a run of its baseline right next to it (in ABBA order) and
+    // its ratio is taken within that pair.
     const samples = new Map<string, { sample: Sample; baseline: Sample }[]>(measured.map((s) => [s.name, []]));
-    const baselineSamples: Sample[] = [];
+    const baselineSamples = new Map<string, Sample[]>(baselines.map((b) => [b.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       process.stderr.write(`round ${round}/${ROUNDS}\n`);
       for (const scenario of round % 2 === 1 ? measured : [...measured].reverse()) {
+        const { against } = scenario;
         const pair: Sample[] = [];
-        for (const current of round % 2 === 1 ? [baseline, scenario] : [scenario, baseline]) {
-          pair[current === baseline ? 0 : 1] = await load(urls[current.target], current, DURATION);
+        for (const current of round % 2 === 1 ? [against, scenario] : [scenario, against]) {
+          pair[current === against ? 0 : 1] = await load(urls[current.target], current, DURATION);
         }
         const [base, sample] = pair as [Sample, Sample];
-        baselineSamples.push(base);
+        baselineSamples.get(against.name)?.push(base);
         samples.get(scenario.name)?.push({ sample, baseline: base });
       }
     }
 
-    const summary = (name: string, runs: Sample[], ratios: number[]) => ({
+    const summary = (name: string, comparedWith: string | null, runs: Sample[], ratios: number[]) => ({
       scenario: name,
+      comparedWith,
       requestsPerSecond: Math.round(median(runs.map((s) => s.rps))),
       ratioToBaseline: Math.round(median(ratios) * 100) / 100,
       latencyP50Ms: median(runs.map((s) => s.p50)),
@@ -242,20 +261,26 @@ async function main(): Promise<void> {
       ratios: ratios.map((r) => Math.round(r * 100) / 100),
     });
     const rows = [
-      summary(baseline.name, baselineSamples, baselineSamples.map(() => 1)),
+      ...baselines.map((baseline) => {
+        const runs = baselineSamples.get(baseline.name) ?? [];
+        return summary(baseline.name, null, runs, runs.map(() => 1));
+      }),
       ...measured.map((scenario) => {
         const pairs = samples.get(scenario.name) ?? [];
         return summary(
           scenario.name,
+          scenario.against.name,
           pairs.map((p) => p.sample),
           pairs.map((p) => p.sample.rps / p.baseline.rps),
         );
       }),
     ];
 
-    // What rate limits and metrics cost: `me` with both on against `me` with both off, each paired with the baseline.
+    // What rate limits and metrics cost: `me` with both on against `me` with both off, each paired with the baseline `me`.
     const ratioOf = (name: string) => rows.find((row) => row.scenario === name)?.ratioToBaseline ?? NaN;
     const limitsCost = Math.round((ratioOf('me, valid token') / ratioOf('me, limits+metrics off')) * 100) / 100;
+    // The profile's warm path against `me` without it (the budget: within 5 %).
+    const profileCost = Math.round((ratioOf('me { profile }, warm cache') / ratioOf('me, valid token')) * 100) / 100;
     const report = {
       date: new Date().toISOString(),
       node: process.version,
@@ -267,6 +292,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       results: rows,
       meLimitsOnVsOff: limitsCost,
+      meProfileWarmVsMe: profileCost,
     };
     await mkdir(dirname(args.out), { recursive: true });
     await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -275,13 +301,14 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n${report.cpus} cores, ${report.cpuModel}, Node ${report.node}; ${report.database}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s pairs\n\n`,
     );
-    process.stdout.write(`${'scenario'.padEnd(34)}${pad('req/s', 9)}${pad('ratio', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}\n`);
+    process.stdout.write(`${'scenario'.padEnd(38)}${'ratio against'.padEnd(38)}${pad('req/s', 9)}${pad('ratio', 8)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}\n`);
     for (const row of rows) {
       process.stdout.write(
-        `${row.scenario.padEnd(34)}${pad(row.requestsPerSecond, 9)}${pad(row.ratioToBaseline.toFixed(2), 8)}${pad(row.latencyP50Ms, 8)}${pad(row.latencyP99Ms, 8)}\n`,
+        `${row.scenario.padEnd(38)}${(row.comparedWith ?? '-').padEnd(38)}${pad(row.requestsPerSecond, 9)}${pad(row.ratioToBaseline.toFixed(2), 8)}${pad(row.latencyP50Ms, 8)}${pad(row.latencyP99Ms, 8)}\n`,
       );
     }
     process.stdout.write(`\nme with rate limits and metrics on / off: ${limitsCost.toFixed(2)}\n`);
+    process.stdout.write(`me { profile } with a warm cache / me: ${profileCost.toFixed(2)}\n`);
     process.stdout.write(`\nwritten to ${args.out}\n`);
     const broken = rows.filter((row) => row.unexpectedResponses > 0);
     if (broken.length > 0) {

@@ -9,8 +9,9 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { DateTime } from '../dist/resolvers/scalars.js';
-import { loadTypeDefs } from '../dist/type-defs.js';
+import { DateTime } from '../dist/scalars.js';
+import { modules } from '../dist/modules/index.js';
+import { typeDefsOf } from '../dist/schema.js';
 
 /** The smallest in-memory pubsub: one queue per subscriber. */
 function createPubSub() {
@@ -49,7 +50,7 @@ const pubsub = createPubSub();
 const serverInfo = { name: 'baseline', version: '0.0.0', issuer: 'none', devIssuer: false, reauthMaxAgeSeconds: 300 };
 
 const schema = makeExecutableSchema({
-  typeDefs: loadTypeDefs(),
+  typeDefs: typeDefsOf(modules),
   resolvers: {
     DateTime,
     Query: { serverInfo: () => serverInfo },

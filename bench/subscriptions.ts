@@ -14,8 +14,9 @@
  * so that each createNote reaches all N. Then, alternating the servers, one
  * createNote over HTTP per interval: the time from sending it to each
  * subscriber's receipt of its event, p50 and p99 over subscribers and
- * rounds, and the server's RSS per 1,000 subscribers (the growth of VmRSS
- * from N/2 to N subscribers).
+ * rounds, and the server's memory per 1,000 subscribers: the growth of its
+ * JS heap in use after a full garbage collection (bench/heap-probe.mjs) from
+ * N/2 to N subscribers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -58,8 +59,13 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A server with the heap probe preloaded, and an IPC channel to ask it. */
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [entry], { cwd: ROOT, env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--expose-gc', '--import', './bench/heap-probe.mjs', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }
 
 async function post(url: string, query: string, variables: Record<string, unknown>, token: string | null): Promise<{ status: number; text: string }> {
@@ -83,6 +89,18 @@ async function waitUntilServing(url: string): Promise<void> {
 async function rssKiB(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+}
+
+/** The server's JS heap in use after a full collection (bench/heap-probe.mjs), in KiB. */
+function heapUsedKiB(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the heap probe did not answer within 30 s')), 30_000);
+    child.once('message', (message: { heapUsed: number }) => {
+      clearTimeout(timer);
+      resolve(message.heapUsed / 1024);
+    });
+    child.send('heap-used');
+  });
 }
 
 /** One subscriber: connect, init, subscribe, and a probe query whose answer means the subscription is running. */
@@ -206,9 +224,10 @@ export async function benchSubscriptions(options: SubscriptionBenchOptions): Pro
 
     const tokens: string[] = [];
     for (let i = 0; i < subscribers; i++) tokens.push(await issuer.mint({ sub: owner, ttlSeconds: 3600 }));
-    const rss: Record<Target, { before: number; after: number }> = { project: { before: 0, after: 0 }, yardstick: { before: 0, after: 0 } };
-    // RSS per subscriber is the slope between half and all of them, each after a few events:
-    // the servers' start-up (PGlite's in particular) leaves memory that is returned at odd times.
+    const heap: Record<Target, { before: number; after: number }> = { project: { before: 0, after: 0 }, yardstick: { before: 0, after: 0 } };
+    const rssAtAll: Record<Target, number> = { project: 0, yardstick: 0 };
+    // Memory per subscriber is the slope between half and all of them, each after a few events,
+    // so that start-up and first-use allocations are in both readings.
     const half = Math.floor(subscribers / 2);
     let warmRound = -1;
     for (const side of sides) {
@@ -216,10 +235,11 @@ export async function benchSubscriptions(options: SubscriptionBenchOptions): Pro
       const tokenFor = (i: number) => (side === project ? (tokens[i] as string) : null);
       await connectAll(side, half, tokenFor);
       for (let warm = 0; warm < 3; warm++) await round(side, warmRound--);
-      rss[side.target].before = await rssKiB(side.child.pid);
+      heap[side.target].before = await heapUsedKiB(side.child);
       await connectAll(side, subscribers - half, (i) => tokenFor(half + i));
       for (let warm = 0; warm < 3; warm++) await round(side, warmRound--);
-      rss[side.target].after = await rssKiB(side.child.pid);
+      heap[side.target].after = await heapUsedKiB(side.child);
+      rssAtAll[side.target] = await rssKiB(side.child.pid);
       process.stderr.write(`${side.target}: ${subscribers} subscribers connected and warmed up in ${Math.round(performance.now() - started)} ms\n`);
     }
 
@@ -241,9 +261,10 @@ export async function benchSubscriptions(options: SubscriptionBenchOptions): Pro
       fanOutP50Ms: ms(percentile(latencies[side.target], 50)),
       fanOutP99Ms: ms(percentile(latencies[side.target], 99)),
       p99PerRoundMs: perRound[side.target],
-      rssPer1000SubscribersMiB: Math.round(((rss[side.target].after - rss[side.target].before) / 1024 / (subscribers - half)) * 1000 * 10) / 10,
-      rssAtHalfMiB: Math.round(rss[side.target].before / 1024),
-      rssAtAllMiB: Math.round(rss[side.target].after / 1024),
+      heapPer1000SubscribersMiB: Math.round(((heap[side.target].after - heap[side.target].before) / 1024 / (subscribers - half)) * 1000 * 10) / 10,
+      heapAtHalfMiB: Math.round(heap[side.target].before / 1024),
+      heapAtAllMiB: Math.round(heap[side.target].after / 1024),
+      rssAtAllMiB: Math.round(rssAtAll[side.target] / 1024),
       unexpectedMessages: side.unexpected,
     });
     const results = [summary(project), summary(yardstick)];
@@ -267,8 +288,9 @@ export async function benchSubscriptions(options: SubscriptionBenchOptions): Pro
 
     const pad = (text: string | number, width: number) => String(text).padStart(width);
     process.stdout.write(`\nsubscriptions: ${subscribers} subscribers per server, ${rounds} rounds, ${report.database}\n\n`);
-    process.stdout.write(`${'server'.padEnd(58)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('MiB/1000', 10)}\n`);
-    for (const row of results) process.stdout.write(`${row.server.padEnd(58)}${pad(row.fanOutP50Ms, 9)}${pad(row.fanOutP99Ms, 9)}${pad(row.rssPer1000SubscribersMiB, 10)}\n`);
+    process.stdout.write(`${'server'.padEnd(58)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('heap MiB/1000', 15)}\n`);
+    for (const row of results) process.stdout.write(`${row.server.padEnd(58)}${pad(row.fanOutP50Ms, 9)}${pad(row.fanOutP99Ms, 9)}${pad(row.heapPer1000SubscribersMiB, 15)}\n`);
+    process.stdout.write('heap MiB/1000: growth of the JS heap in use after a full garbage collection, from half to all subscribers\n');
     process.stdout.write(`\nfan-out p99 vs the yardstick: ${report.p99Ratio.toFixed(2)} (target <= 1.25); p50: ${report.p50Ratio.toFixed(2)}\nwritten to ${options.out}\n`);
     const unexpected = results.filter((row) => row.unexpectedMessages > 0);
     if (unexpected.length > 0) throw new Error(`unexpected messages: ${unexpected.map((row) => `${row.server} (${row.unexpectedMessages})`).join(', ')}`);

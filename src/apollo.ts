@@ -5,7 +5,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from './config.js';
-import type { Context } from './context.js';
+import type { BaseContext } from './context.js';
 import type { Logger } from './logger.js';
 
 export type ApolloOptions = Readonly<{
@@ -14,34 +14,11 @@ export type ApolloOptions = Readonly<{
   logger: Logger;
   /** A dev token that Apollo Sandbox starts with in its Authorization header. */
   sandboxToken: string | null;
+  /** The operations Apollo Sandbox opens with (development only). */
+  sandboxDocument: string;
   /** More plugins (the limits). */
-  plugins?: readonly ApolloServerPlugin<Context>[];
+  plugins?: readonly ApolloServerPlugin<BaseContext>[];
 }>;
-
-const SANDBOX_DOCUMENT = `# Your dev token is already in the Authorization header (Headers tab).
-query Me {
-  me {
-    id
-    roles
-    isVerified
-    isAnonymous
-    authenticatedAt
-  }
-}
-
-# Run this one too, then create, update or delete a note (here or with curl):
-# the events arrive over WebSocket, authenticated with the same header.
-subscription MyNoteEvents {
-  myNoteEvents {
-    kind
-    noteId
-    note {
-      title
-      updatedAt
-    }
-  }
-}
-`;
 
 type Limit = 'depth' | 'aliases' | 'directives';
 
@@ -121,7 +98,7 @@ const SANDBOX_ENDPOINT = /(\n\s*)initialEndpoint,/;
  * the page, with its headers (the shared Authorization included) as the
  * connection_init payload.
  */
-function withSandboxSubscriptions(landingPage: ApolloServerPlugin<Context>, logger: Logger): ApolloServerPlugin<Context> {
+function withSandboxSubscriptions(landingPage: ApolloServerPlugin<BaseContext>, logger: Logger): ApolloServerPlugin<BaseContext> {
   return {
     async serverWillStart(service) {
       const listener = await landingPage.serverWillStart?.(service);
@@ -146,7 +123,7 @@ function withSandboxSubscriptions(landingPage: ApolloServerPlugin<Context>, logg
 }
 
 /** Logs errors that are not part of the API's contract, with the request id. */
-function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<Context> {
+function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<BaseContext> {
   return {
     async contextCreationDidFail({ error }) {
       if (!(error instanceof GraphQLError)) logger.error({ err: error }, 'context creation failed');
@@ -166,12 +143,12 @@ function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<Context> {
   };
 }
 
-export function createApollo({ config, schema, logger, sandboxToken, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+export function createApollo({ config, schema, logger, sandboxToken, sandboxDocument, plugins = [] }: ApolloOptions): ApolloServer<BaseContext> {
   const limits = queryLimits(config);
   const landingPage = config.isProduction
     ? ApolloServerPluginLandingPageDisabled()
     : withSandboxSubscriptions(ApolloServerPluginLandingPageLocalDefault({
-        document: SANDBOX_DOCUMENT,
+        document: sandboxDocument,
         // Embedded Sandbox applies initialState.sharedHeaders, also to its introspection
         // queries; the top-level `headers` option is ignored there (apollo-server#7919).
         embed: {
@@ -184,7 +161,7 @@ export function createApollo({ config, schema, logger, sandboxToken, plugins = [
         footer: false,
       }), logger);
 
-  return new ApolloServer<Context>({
+  return new ApolloServer<BaseContext>({
     schema,
     logger,
     introspection: config.graphql.introspection,
@@ -199,7 +176,7 @@ export function createApollo({ config, schema, logger, sandboxToken, plugins = [
     formatError: createFormatError(config.isProduction),
     plugins: [
       // graphql-armor types its plugins against Apollo's CJS build; the runtime objects are the same.
-      ...(limits.plugins as unknown as ApolloServerPlugin<Context>[]),
+      ...(limits.plugins as unknown as ApolloServerPlugin<BaseContext>[]),
       landingPage,
       // No @cacheControl hints in this schema: skip the per-field hook it installs.
       ApolloServerPluginCacheControlDisabled(),

@@ -1,4 +1,5 @@
 import { DEV_API_RESOURCE } from './auth/dev-issuer.js';
+import { unknownVariableWarnings, type Variable } from './env-variables.js';
 import { checkTrustedProxy } from './http/client-address.js';
 import { isLoopbackHost } from './loopback.js';
 
@@ -60,12 +61,18 @@ export type Config = Readonly<{
     maxConnectionsPerViewer: number;
   }>;
   limits: LimitsConfig;
+  /** Seconds a user's UserInfo answer is kept (Viewer.profile); 0: not kept. */
+  profile: Readonly<{ cacheTtlSeconds: number }>;
   /** Where /metrics is served: null on the main port (loopback clients only), a port of its own (anyone), or 'off'. */
   metricsPort: number | null | 'off';
   logLevel: LogLevel;
   /** One readable line per entry (pino-pretty), or JSON lines for log collectors. */
   logFormat: LogFormat;
   devIssuerKeyDir: string;
+  /** AUTHGEAR_WEBHOOK_SECRET: the key Authgear signs webhook calls with; null turns /webhooks/authgear off (a random one with the dev issuer). */
+  webhookSecret: string | null;
+  /** Variables that look meant for this server but that it does not read, each with the closest name it does; for start-up to print. */
+  warnings: readonly string[];
 }>;
 
 export type LimitsConfig = Readonly<{
@@ -80,7 +87,11 @@ export type LimitsConfig = Readonly<{
 }>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** As Config['warnings']: a misspelt name is often why a variable counts as missing. */
+    readonly warnings: readonly string[] = [],
+  ) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
@@ -98,15 +109,15 @@ const DEV_CORS_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.e
  */
 export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean } = {}): Config {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => {
+  const read = (name: Variable): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const fail = (name: string, problem: string, example: string): null => {
+  const fail = (name: Variable, problem: string, example: string): null => {
     problems.push(`${name}: ${problem}, e.g. ${name}=${example}`);
     return null;
   };
-  const integer = (name: string, fallback: number, min: number, max: number, example: string): number => {
+  const integer = (name: Variable, fallback: number, min: number, max: number, example: string): number => {
     const raw = read(name);
     if (raw === undefined) return fallback;
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
@@ -114,7 +125,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     fail(name, `must be a whole number from ${min} to ${max}, got "${raw}"`, example);
     return fallback;
   };
-  const boolean = (name: string, fallback: boolean): boolean => {
+  const boolean = (name: Variable, fallback: boolean): boolean => {
     const raw = read(name)?.toLowerCase();
     if (raw === undefined) return fallback;
     if (['true', 'on', '1', 'yes'].includes(raw)) return true;
@@ -153,7 +164,11 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
     fail('PGLITE_DATA_DIR', 'cannot be combined with DATABASE_URL; set one of them', './.data');
   }
   if (isProduction && databaseUrl === undefined && pgliteDataDir === null) {
-    fail('DATABASE_URL', 'is required when NODE_ENV=production (an in-memory database loses every note on restart)', 'postgres://app:secret@db:5432/app');
+    fail(
+      'DATABASE_URL',
+      'is required when NODE_ENV=production, unless PGLITE_DATA_DIR keeps the embedded database in a folder (in memory it loses all its data on restart)',
+      'postgres://app:secret@db:5432/app',
+    );
   }
 
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
@@ -224,17 +239,20 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
       store,
       concurrency: concurrency === 0 ? null : concurrency,
     },
+    profile: { cacheTtlSeconds: integer('PROFILE_CACHE_TTL', 60, 0, 24 * 3600, '60') },
     metricsPort,
     logLevel: logLevel ?? 'info',
     logFormat,
     devIssuerKeyDir: read('DEV_ISSUER_DIR') ?? '.dev-issuer',
+    webhookSecret: read('AUTHGEAR_WEBHOOK_SECRET') ?? null,
+    warnings: unknownVariableWarnings(env),
   };
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, config.warnings);
   return deepFreeze(config);
 }
 
-type Fail = (name: string, problem: string, example: string) => null;
+type Fail = (name: Variable, problem: string, example: string) => null;
 
 function parseIssuer(raw: string | undefined, isProduction: boolean, fail: Fail): string | null {
   const example = 'https://myapp.authgear.cloud';

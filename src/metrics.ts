@@ -22,6 +22,8 @@ export type Metrics = Readonly<{
   tokenCache: FastCounter<'result'>;
   /** Requests and operations refused by a limit: budget (query cost) or auth_failures. */
   rateLimited: FastCounter<'limit'>;
+  /** Authgear webhook calls by event type (a fixed set, else other) and outcome (applied, duplicate, stale, ignored, refused). */
+  webhookEvents: FastCounter<'type' | 'outcome'>;
 }>;
 
 /** A counter as the request path uses it. */
@@ -90,9 +92,15 @@ export function createMetrics(): Metrics {
       ['result', 'reason'],
       registers,
     ),
-    issuerFetches: fastCounter('auth_issuer_fetches_total', 'Fetches of the OIDC discovery document and the JWKS by result.', ['document', 'result'], registers),
+    issuerFetches: fastCounter('auth_issuer_fetches_total', 'Fetches of the OIDC discovery document, the JWKS and UserInfo, by result.', ['document', 'result'], registers),
     tokenCache: fastCounter('auth_token_cache_total', 'Lookups in the cache of verified tokens (hit, miss).', ['result'], registers),
     rateLimited: fastCounter('rate_limit_refusals_total', 'Requests and operations refused with RATE_LIMITED, by limit (budget, auth_failures).', ['limit'], registers),
+    webhookEvents: fastCounter(
+      'webhook_events_total',
+      'Authgear webhook calls by event type and outcome (applied, duplicate, stale, ignored, refused).',
+      ['type', 'outcome'],
+      registers,
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -7,25 +8,34 @@ import type { DestinationStream } from 'pino';
 import { createApollo, createFormatError, queryLimits } from './apollo.js';
 import { createCredentials } from './auth/credentials.js';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey, type SigningKey } from './auth/dev-issuer.js';
-import { DevResolver } from './auth/dev-resolver.js';
+import { DevResolver, type UserChange } from './auth/dev-resolver.js';
+import { DEV_TOKENS_PATH, handleDevTokenRequest } from './auth/dev-tokens.js';
+import { createProfiles, type Profiles } from './auth/profiles.js';
+import { createUserInfoClient } from './auth/userinfo.js';
 import { createResolverClient } from './auth/resolver-client.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
-import { createNoteRepository } from './db/notes.js';
 import { openDatabase } from './db/open.js';
-import { createApp, type DevRoutes } from './http/app.js';
+import { createApp, type DevRoutes, type Route } from './http/app.js';
 import { createClientAddresses } from './http/client-address.js';
+import { createRefusedOriginLog } from './http/cors.js';
+import { listen } from './http/listen.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { refuseUpgrade, sendError } from './http/respond.js';
+import { createDevWebhookSender, type DevLifecycleEvent } from './lifecycle/dev-sender.js';
+import { LIFECYCLE_MIGRATIONS } from './lifecycle/migrations.js';
+import { createUserStates } from './lifecycle/states.js';
+import { createWebhook, WEBHOOK_PATH } from './lifecycle/webhook.js';
 import { createLimits, type Limits } from './limits/index.js';
 import { limitsPlugin } from './limits/plugin.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createNoteEvents } from './realtime/note-events.js';
-import { publishingChanges } from './realtime/publish-changes.js';
+import { eraseUserIn, migrationsOf, type Module, type ModuleSetup } from './module.js';
+import { modules as defaultModules } from './modules/index.js';
+import { createEventBus } from './realtime/events.js';
 import { createRealtime, DEFAULT_REALTIME_LIMITS, type RealtimeLimits, type RealtimeStats } from './realtime/ws-server.js';
 import { buildSchema } from './schema.js';
 
@@ -36,13 +46,17 @@ export type ServerDeps = Readonly<{
   /** The dev issuer's signing key, instead of the key file in DEV_ISSUER_DIR. */
   devIssuerKey?: SigningKey;
   /** Timeouts, cooldowns and cache sizes of the token verifier. */
-  verifier?: Omit<VerifierOptions, 'issuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
+  verifier?: Omit<VerifierOptions, 'issuer' | 'devIssuer' | 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'>;
   /** How long stop() lets in-flight requests finish. */
   stopGracePeriodMs?: number;
+  /** How long a UserInfo call may take (default 2000 ms). */
+  userinfoTimeoutMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
   /** How long the API waits for Authgear's resolver when it asks it itself (a WebSocket's connection_init token). */
   resolverTimeoutMs?: number;
+  /** The modules to run instead of src/modules/index.ts's list (tests add one of their own). */
+  modules?: readonly Module[];
 }>;
 
 export type RunningServer = Readonly<{
@@ -60,6 +74,8 @@ export type RunningServer = Readonly<{
   logger: Logger;
   /** Where /metrics is served: on this server's origin (loopback clients only) or METRICS_PORT; null when off. */
   metricsUrl: string | null;
+  /** The viewer profiles' cache: webhooks drop a user's entry when their profile changes or they are removed. */
+  profiles: Pick<Profiles, 'forget'>;
   /** The WebSocket side: how many connections and event streams are open. */
   realtime: Readonly<{ stats(): RealtimeStats }>;
   /** Closes WebSockets (1001), stops accepting connections, lets in-flight requests finish, closes the database. */
@@ -68,16 +84,27 @@ export type RunningServer = Readonly<{
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
-export const DEV_USER = { sub: 'dev-admin', roles: ['admin'], verified: true, ttlSeconds: 24 * 3600 } as const;
+const DEV_WEBHOOK_EVENTS: Record<UserChange, DevLifecycleEvent> = { disable: 'user.disabled', enable: 'user.reenabled', delete: 'user.deleted' };
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+export const DEV_USER = {
+  sub: 'dev-admin',
+  roles: ['admin'],
+  verified: true,
+  ttlSeconds: 24 * 3600,
+  // What the dev UserInfo endpoint answers for it: Viewer.profile in the Sandbox.
+  userinfo: { email: 'dev-admin@example.com', email_verified: true, name: 'Dev Admin' },
+} as const;
+
+/** The dev issuer's routes: discovery and JWKS, the resolver and its controls, and browser sign-in tokens. */
+function devRoutes(issuer: DevIssuer, resolver: DevResolver, clientId: string | undefined): DevRoutes {
+  return {
+    crossOriginPaths: new Set([DEV_TOKENS_PATH]),
+    async handle(req, res, path, fromLoopback) {
+      if (path !== DEV_TOKENS_PATH) return (await issuer.handle(req, res, path)) || resolver.handle(req, res, path, fromLoopback);
+      await handleDevTokenRequest(issuer, clientId, { req, res, fromLoopback });
+      return true;
+    },
+  };
 }
 
 function closeServer(server: Server | null): Promise<void> {
@@ -91,6 +118,7 @@ function closeServer(server: Server | null): Promise<void> {
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, config.logFormat, deps.logDestination);
+  const modules = deps.modules ?? defaultModules;
   const metrics = config.metricsPort === 'off' ? null : createMetrics();
   let limits: Limits | null = null;
   let metricsServer: Server | null = null;
@@ -111,14 +139,19 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const httpServer = createHttpServer((req, res) => app(req, res));
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   try {
-    const applied = await migrate(opened);
-    if (applied.length > 0) logger.info({ versions: applied }, 'applied database migrations');
-    const storedNotes = createNoteRepository(database);
-    const events = createNoteEvents({ database, notes: storedNotes, logger });
+    // Listen first: a port in use fails start-up before anything else happens or is logged.
+    const port = await listen(httpServer, config.http.port, config.http.host, 'PORT');
+    const applied = await migrate(opened, [LIFECYCLE_MIGRATIONS, ...migrationsOf(modules)]);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+    const events = createEventBus({ database, logger });
+    const services = setUp(modules, { database, events, logger });
+    const states = createUserStates({ database, logger });
     await events.start();
-    stopEvents = () => events.stop();
-    const notes = publishingChanges(storedNotes, events);
-    const port = await listen(httpServer, config.http.port, config.http.host);
+    await states.start();
+    stopEvents = async () => {
+      await events.stop();
+      await states.stop();
+    };
 
     const devIssuer =
       config.auth.issuer === null
@@ -126,36 +159,59 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
         : null;
     const issuer = config.auth.issuer ?? (devIssuer as DevIssuer).issuer;
     const devToken = devIssuer === null ? null : await devIssuer.mint(DEV_USER);
-    const devResolver = devIssuer === null ? null : new DevResolver(devIssuer);
-    const dev: DevRoutes | null =
-      devIssuer === null || devResolver === null
-        ? null
-        : { handle: async (req, res, path, fromLoopback) => devIssuer.handle(req, res, path) || devResolver.handle(req, res, path, fromLoopback) };
+    // With the dev issuer and no AUTHGEAR_WEBHOOK_SECRET, a secret only this process knows: its dev controls sign with it.
+    const webhookSecret = config.webhookSecret ?? (devIssuer === null ? null : randomBytes(32).toString('base64url'));
+    const webhookUrl = `${devIssuer?.issuer ?? ''}${WEBHOOK_PATH}`;
+    const sendDevWebhook = webhookSecret === null ? null : createDevWebhookSender(webhookUrl, webhookSecret);
+    const devResolver =
+      devIssuer === null ? null : new DevResolver(devIssuer, async (change, userId) => sendDevWebhook?.(DEV_WEBHOOK_EVENTS[change], userId));
+    const dev = devIssuer === null || devResolver === null ? null : devRoutes(devIssuer, devResolver, config.auth.clientIds?.[0]);
+    const refusedOrigin = createRefusedOriginLog(logger);
 
-    const verifier = createVerifier({ ...deps.verifier, ...config.auth, issuer, ...(metrics === null ? {} : { counters: metrics }) });
-    const schema = buildSchema({
-      serverInfo: {
-        name: PACKAGE.name,
-        version: PACKAGE.version,
-        issuer,
-        devIssuer: devIssuer !== null,
-        reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
-      },
-      reauthMaxAgeSeconds: config.auth.reauthMaxAgeSeconds,
+    const verifier = createVerifier({
+      ...deps.verifier,
+      ...config.auth,
+      issuer,
+      devIssuer: devIssuer !== null,
+      ...(metrics === null ? {} : { counters: metrics }),
     });
+    const profiles = createProfiles({
+      userinfo: createUserInfoClient({
+        endpoint: async () => (await verifier.provider()).userinfoEndpoint,
+        timeoutMs: deps.userinfoTimeoutMs ?? 2000,
+        ...(metrics === null ? {} : { fetches: metrics.issuerFetches }),
+      }),
+      cacheTtlSeconds: config.profile.cacheTtlSeconds,
+      logger,
+    });
+    const schema = buildSchema(modules, { config, server: { name: PACKAGE.name, version: PACKAGE.version, issuer, devIssuer: devIssuer !== null } });
     limits = await createLimits({ config, schema, logger, metrics });
-    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, plugins: [limitsPlugin(limits, metrics)] });
+    const sandboxDocument = modules.flatMap((module) => (module.examples === undefined ? [] : [module.examples.trim()])).join('\n\n');
+    const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, sandboxDocument, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
     // Behind forward authentication, the resolver is asked about what the proxy could not see.
     const resolver = config.http.trustedProxies.length === 0 ? null : createResolverClient({ issuer, timeoutMs: deps.resolverTimeoutMs ?? 2000 });
-    const credentials = createCredentials(verifier, resolver);
+    const credentials = createCredentials(verifier, states, resolver);
+    const routes = new Map<string, Route>();
+    if (webhookSecret !== null) {
+      const webhook = createWebhook({
+        secret: webhookSecret,
+        database,
+        states,
+        eraseUser: (tx, userId) => eraseUserIn(tx, modules, userId),
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        metrics,
+        logger,
+      });
+      routes.set(WEBHOOK_PATH, webhook.handle);
+    }
     const clientAddresses = createClientAddresses(config.http.trustedProxies);
     const metricsOnMainPort = metrics !== null && config.metricsPort === null;
-    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, notes, dev, limits, metrics, metricsOnMainPort, logger });
+    app = createApp({ config, apollo, verifier, credentials, clientAddresses, database, services, profiles, dev, routes, limits, metrics, metricsOnMainPort, logger, refusedOrigin });
     if (metrics !== null && typeof config.metricsPort === 'number') {
       metricsServer = createMetricsServer(metrics);
-      await listen(metricsServer, config.metricsPort, config.http.host);
+      await listen(metricsServer, config.metricsPort, config.http.host, 'METRICS_PORT');
     }
     const realtime = createRealtime({
       config,
@@ -163,12 +219,15 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       validationRules: queryLimits(config).validationRules,
       formatError: createFormatError(config.isProduction),
       credentials,
+      refusals: states,
       clientAddresses,
-      notes,
+      services,
+      profiles,
       events,
       admission: limits,
       authentications: metrics?.authentications ?? null,
       logger,
+      refusedOrigin,
       limits: {
         ...DEFAULT_REALTIME_LIMITS,
         maxSubscriptionsPerConnection: config.realtime.maxSubscriptionsPerConnection,
@@ -177,6 +236,12 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       },
     });
     upgrade = realtime.handleUpgrade;
+    // A user disabled or deleted in Authgear loses their open subscriptions too, on every replica;
+    // any change (a profile update, a removal) drops their cached profile.
+    states.onChange((userId, refused) => {
+      profiles.forget(userId);
+      if (refused) realtime.closeRefused(userId);
+    });
 
     // Fetch the issuer's keys now, so a misconfigured AUTHGEAR_ENDPOINT shows up at start.
     verifier.warm().then(
@@ -199,6 +264,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
       devToken,
       logger,
       metricsUrl,
+      profiles: { forget: profiles.forget },
       realtime: { stats: realtime.stats },
       async stop() {
         // First: Apollo's drain would end upgraded sockets without a close frame.
@@ -219,4 +285,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     await closeDatabase();
     throw error;
   }
+}
+
+/**
+ * Each module's services, once per server, as one object that every
+ * request's context is made from. Two modules offering a service of the
+ * same name would shadow each other: that stops start-up.
+ */
+function setUp(modules: readonly Module[], deps: ModuleSetup): Readonly<Record<string, unknown>> {
+  const services: Record<string, unknown> = {};
+  const offeredBy = new Map<string, string>();
+  for (const module of modules) {
+    for (const [name, service] of Object.entries(module.setup?.(deps) ?? {})) {
+      const other = offeredBy.get(name);
+      if (other !== undefined) throw new Error(`Modules ${other} and ${module.name} both offer ctx.${name}: rename one.`);
+      offeredBy.set(name, module.name);
+      services[name] = service;
+    }
+  }
+  return Object.freeze(services);
 }

@@ -193,8 +193,23 @@ describe('token verification (jose)', () => {
     await expectRejected(token, 401, 'invalid_token', /future/);
   });
 
-  it('wrong iss -> 401 invalid_token', async () => {
-    await expectRejected(await issuer.mint({ claims: { iss: 'https://evil.example' } }), 401, 'invalid_token', /issuer/);
+  it('wrong iss -> 401 invalid_token naming the issuer expected (AUTHGEAR_ENDPOINT) and the one the token names', async () => {
+    const response = await expectRejected(await issuer.mint({ claims: { iss: 'https://evil.example' } }), 401, 'invalid_token');
+    const description = `The access token was issued by https://evil.example, not by AUTHGEAR_ENDPOINT (${issuer.url}).`;
+    expect(response.body.errors?.[0]?.message).toBe(description);
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);
+  });
+
+  it("a wrong iss is attacker-chosen text: only header-safe characters of it are shown, at most 100", async () => {
+    const iss = `https://evil.example/"quoted"\\back\u0000\r\nx-injected: 1 ${'a'.repeat(5000)}`;
+    const response = await expectRejected(await issuer.mint({ claims: { iss } }), 401, 'invalid_token');
+    const shown = 'https://evil.example/quotedbackx-injected: 1 '.padEnd(100, 'a');
+    expect(response.body.errors?.[0]?.message).toBe(`The access token was issued by ${shown}..., not by AUTHGEAR_ENDPOINT (${issuer.url}).`);
+  });
+
+  it('an iss that is not a string -> 401 invalid_token saying so', async () => {
+    const response = await expectRejected(await issuer.mint({ claims: { iss: 42 } }), 401, 'invalid_token');
+    expect(response.body.errors?.[0]?.message).toBe(`The access token was issued by (a number, not a string), not by AUTHGEAR_ENDPOINT (${issuer.url}).`);
   });
 
   it('wrong aud -> 401 invalid_token', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { editDistance, VARIABLES } from '../src/env-variables.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -53,9 +54,11 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('production without a durable database is refused', () => {
+  it('production without a durable database is refused, naming both ways out: DATABASE_URL or PGLITE_DATA_DIR', () => {
     const problems = problemsOf({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' });
-    expect(problems[0]).toMatch(/^DATABASE_URL: is required when NODE_ENV=production/);
+    expect(problems).toEqual([
+      'DATABASE_URL: is required when NODE_ENV=production, unless PGLITE_DATA_DIR keeps the embedded database in a folder (in memory it loses all its data on restart), e.g. DATABASE_URL=postgres://app:secret@db:5432/app',
+    ]);
     const embedded = loadConfig({ NODE_ENV: 'production', AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud', PGLITE_DATA_DIR: './.data' });
     expect(embedded.database.pgliteDataDir).toBe('./.data');
   });
@@ -160,8 +163,65 @@ describe('loadConfig', () => {
     expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: must be json or pretty, got "xml", e.g. LOG_FORMAT=json']);
   });
 
+  it('PROFILE_CACHE_TTL: 60 s by default, 0 keeps nothing, up to a day; nonsense is one line', () => {
+    expect(loadConfig({}).profile).toEqual({ cacheTtlSeconds: 60 });
+    expect(loadConfig({ PROFILE_CACHE_TTL: '0' }).profile).toEqual({ cacheTtlSeconds: 0 });
+    expect(problemsOf({ PROFILE_CACHE_TTL: '1m' })).toEqual(['PROFILE_CACHE_TTL: must be a whole number from 0 to 86400, got "1m", e.g. PROFILE_CACHE_TTL=60']);
+  });
+
   it('treats empty values as unset, as a copied .env.example leaves them', () => {
     expect(loadConfig({ AUTHGEAR_ENDPOINT: '', DATABASE_URL: ' ', PORT: '' }).auth.issuer).toBeNull();
+  });
+});
+
+describe('variables this server does not read', () => {
+  it('a misspelt variable with a starter prefix -> a warning naming the closest known one', () => {
+    expect(loadConfig({ AUTHGEAR_ENDPIONT: 'https://myapp.authgear.cloud' }).warnings).toEqual([
+      'AUTHGEAR_ENDPIONT is not a variable this server reads; did you mean AUTHGEAR_ENDPOINT?',
+    ]);
+    expect(loadConfig({ RATE_LIMIT_POINT: '5', SUBSCRIPTIONS_MAX_LIFETIME: '60', LOG_LEVL: 'debug' }).warnings).toEqual([
+      'LOG_LEVL is not a variable this server reads; did you mean LOG_LEVEL?',
+      'RATE_LIMIT_POINT is not a variable this server reads; did you mean RATE_LIMIT_POINTS?',
+      'SUBSCRIPTIONS_MAX_LIFETIME is not a variable this server reads; did you mean SUBSCRIPTION_MAX_LIFETIME?',
+    ]);
+  });
+
+  it('a prefixed name close to no known one -> a warning pointing at .env.example', () => {
+    expect(loadConfig({ AUTHGEAR_TENANT: 'x' }).warnings).toEqual(['AUTHGEAR_TENANT is not a variable this server reads (see .env.example for the list)']);
+  });
+
+  it('one typo in the prefix itself (AUTHGAER_ENDPOINT) is caught too', () => {
+    expect(loadConfig({ AUTHGAER_ENDPOINT: 'https://myapp.authgear.cloud' }).warnings).toEqual([
+      'AUTHGAER_ENDPOINT is not a variable this server reads; did you mean AUTHGEAR_ENDPOINT?',
+    ]);
+  });
+
+  it("every known variable, and other programs' variables, raise no warning", () => {
+    const known = Object.fromEntries(VARIABLES.map((name) => [name, '']));
+    const others = { PATH: '/usr/bin', HOME: '/root', HOSTNAME: 'vm', NODE_OPTIONS: '--max-old-space-size=512', NODE_EXTRA_CA_CERTS: '/ca.pem', TEST_DATABASE_URL: 'x', npm_config_cache: 'x', NODE: '/usr/bin/node' };
+    expect(loadConfig({ ...known, ...others }).warnings).toEqual([]);
+  });
+
+  it('variables other helpers add (PROFILE_CACHE_TTL, AUTHGEAR_WEBHOOK_SECRET) are known', () => {
+    expect(loadConfig({ PROFILE_CACHE_TTL: '60', AUTHGEAR_WEBHOOK_SECRET: 'secret' }).warnings).toEqual([]);
+  });
+
+  it('a refused configuration carries the warnings too: the typo is often why a variable is missing', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production', AUTHGEAR_ENDPIONT: 'https://myapp.authgear.cloud', DATABASE_URL: 'postgres://db/app' });
+      expect.unreachable('a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems[0]).toMatch(/^AUTHGEAR_ENDPOINT: is required/);
+      expect((error as ConfigError).warnings).toEqual(['AUTHGEAR_ENDPIONT is not a variable this server reads; did you mean AUTHGEAR_ENDPOINT?']);
+    }
+  });
+
+  it('edit distance counts a swap of two neighbours as one edit', () => {
+    expect(editDistance('ENDPIONT', 'ENDPOINT')).toBe(1);
+    expect(editDistance('PORT', 'PORTS')).toBe(1);
+    expect(editDistance('', 'HOST')).toBe(4);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
   });
 });
 

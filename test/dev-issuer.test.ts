@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
+import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { send } from './helpers/http.js';
 import { testSigningKey } from './helpers/issuer.js';
@@ -35,10 +35,44 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
     expect(fetched).toEqual(expect.arrayContaining(['/.well-known/openid-configuration', '/oauth2/jwks']));
   });
 
+  it('serves UserInfo (announced in discovery) for its own access tokens: sub and what the token was minted with; 401 otherwise', async () => {
+    const discovery = (await (await fetch(`${server.origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery['userinfo_endpoint']).toBe(`${server.issuer}/oauth2/userinfo`);
+    const userinfo = (authorization?: string) => fetch(`${server.issuer}/oauth2/userinfo`, { headers: authorization === undefined ? {} : { authorization } });
+    const token = await server.devIssuer?.mint({ sub: 'alice', userinfo: { email: 'alice@example.com', name: 'Alice Liddell' } });
+    const answer = await userinfo(`Bearer ${token ?? ''}`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ sub: 'alice', email: 'alice@example.com', name: 'Alice Liddell' });
+    const missing = await userinfo();
+    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+    const session = await server.devIssuer?.mintSession({ sub: 'alice' });
+    for (const refused of [`Bearer ${(token ?? '').slice(0, -4)}AAAA`, `Bearer ${session?.cookie ?? ''}`]) {
+      const response = await userinfo(refused);
+      expect([response.status, response.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
+    }
+  });
+
+  it("the ready dev token's profile comes from the dev UserInfo", async () => {
+    const response = await execute(server.url, '{ me { profile { email emailVerified name } } }', { token: server.devToken ?? '' });
+    expect(response.body, show(response)).toEqual({ data: { me: { profile: { email: 'dev-admin@example.com', emailVerified: true, name: 'Dev Admin' } } } });
+  });
+
   it('a non-admin token is refused allNotes with FORBIDDEN', async () => {
     const token = await server.devIssuer?.mint({ sub: 'alice', verified: true });
     const response = await execute(server.url, '{ allNotes { edges { node { id } } } }', { token: token ?? '' });
     expect(codes(response)).toEqual(['FORBIDDEN']);
+  });
+
+  it('a token minted for a server on another port -> 401 naming both issuers and PORT/HOST', async () => {
+    const otherPort = Number(new URL(server.origin).port) === 4000 ? 4001 : 4000;
+    const elsewhere = new DevIssuer(devIssuerUrl('127.0.0.1', otherPort), [await testSigningKey()]);
+    const response = await execute(server.url, '{ me { id } }', { token: await elsewhere.mint({ sub: 'alice' }) });
+    const description =
+      `The access token was issued by http://127.0.0.1:${otherPort}, but this server's dev issuer is ${server.issuer}: ` +
+      "the token was minted for another PORT or HOST; run npm run token with this server's PORT and HOST.";
+    expect(response.status, show(response)).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe(description);
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);
   });
 
   it('its issuer URL is reached over loopback even when listening on every interface', () => {
@@ -46,6 +80,62 @@ describe('the embedded dev issuer (no AUTHGEAR_ENDPOINT)', () => {
     expect(devIssuerUrl('::', 4000)).toBe('http://127.0.0.1:4000');
     expect(devIssuerUrl('::1', 4000)).toBe('http://[::1]:4000');
     expect(() => devIssuerUrl('192.168.1.10', 4000)).toThrow(/AUTHGEAR_ENDPOINT/);
+  });
+});
+
+describe('browser sign-in tokens: POST /_dev/tokens', () => {
+  const mintFor = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.origin}/_dev/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('mints an access token for the persona, which the API accepts as that viewer', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const response = await mintFor({ sub: 'alice', roles: ['editor'], verified: true, ttlSeconds: 60 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const { accessToken, tokenType, expiresAt } = (await response.json()) as { accessToken: string; tokenType: string; expiresAt: string };
+    expect(tokenType).toBe('Bearer');
+    const expiresIn = Date.parse(expiresAt) / 1000 - before;
+    expect(expiresIn).toBeGreaterThanOrEqual(60);
+    expect(expiresIn).toBeLessThanOrEqual(62);
+    const me = await execute(server.url, '{ me { id roles isVerified isAnonymous } }', { token: accessToken });
+    expect(me.body, show(me)).toEqual({ data: { me: { id: 'alice', roles: ['editor'], isVerified: true, isAnonymous: false } } });
+  });
+
+  it('a persona it cannot mint -> 400 BAD_REQUEST naming the field; another method -> 405', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ roles: [] }, /"sub"/],
+      [{ sub: 'a b' }, /"sub"/],
+      [{ sub: 'alice', roles: 'admin' }, /"roles"/],
+      [{ sub: 'alice', verified: 'yes' }, /"verified"/],
+      [{ sub: 'alice', ttlSeconds: 0 }, /"ttlSeconds"/],
+      [{ sub: 'alice', ttlSeconds: 90_000 }, /"ttlSeconds"/],
+      [{ sub: 'alice', admin: true }, /Unknown field "admin"/],
+      [['alice'], /JSON object/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await mintFor(body);
+      const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(answer.errors[0]?.extensions.code).toBe('BAD_REQUEST');
+      expect(answer.errors[0]?.message).toMatch(message);
+    }
+    expect((await fetch(`${server.origin}/_dev/tokens`)).status).toBe(405);
+  });
+
+  it('CORS as for /graphql: a browser app on an allowed origin may call it, another origin gets no allowance', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.origin}/_dev/tokens`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight('http://127.0.0.1:5173');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('content-type');
+    const refused = await preflight('https://evil.example');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const minted = await mintFor({ sub: 'alice' }, { origin: 'http://127.0.0.1:5173' });
+    expect(minted.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
   });
 });
 

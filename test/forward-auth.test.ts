@@ -189,7 +189,7 @@ describe('cookies in browsers: CORS and CSRF', () => {
 
 describe('both modes end in the same Viewer', () => {
   const verifier = { verify: () => Promise.reject(new Error('not called')) } as unknown as Verifier;
-  const credentials = createCredentials(verifier);
+  const credentials = createCredentials(verifier, { empty: true, refusal: () => null });
   const offered = (headers: Record<string, string>, trustedPeer = true) => {
     const map = new HeaderMap(Object.entries(headers));
     return { headers: { map, authorization: [], authgear: Object.keys(headers).filter((n) => n.startsWith('x-authgear-')) }, trustedPeer };
@@ -298,6 +298,10 @@ describe("the dev issuer's resolver (/_resolver/resolve)", () => {
   it('the dev controls answer loopback clients only: through a trusted proxy, a remote client -> 403', async () => {
     const response = await send(`${dev.origin}/_dev/users/erin/disable`, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.7' } });
     expect(response.status).toBe(403);
+    const remote = { 'x-forwarded-for': '198.51.100.7', 'content-type': 'application/json' };
+    const token = await send(`${dev.origin}/_dev/tokens`, { method: 'POST', headers: remote, body: '{"sub":"erin"}' });
+    expect(token.status).toBe(403);
+    expect(token.text).not.toMatch(/eyJ/);
   });
 });
 

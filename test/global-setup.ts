@@ -1,3 +1,4 @@
+import { browserTestBlocker } from './helpers/browser.js';
 import { findNginx } from './helpers/nginx.js';
 
 // Runs once in the main Vitest process, where its output is not captured.
@@ -13,5 +14,9 @@ export default function setup(): void {
       '\nNo nginx binary found: the end-to-end test through nginx (test/nginx.test.ts) is skipped.\n' +
         'Install it to run it, e.g. apt-get install -y nginx-light (.ci/run does).\n',
     );
+  }
+  const browserBlocker = browserTestBlocker();
+  if (browserBlocker !== null) {
+    console.warn(`\nThe browser test of examples/web (test/browser.test.ts) is skipped: ${browserBlocker}.\n`);
   }
 }

@@ -1,8 +1,11 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createRefusedOriginLog } from '../src/http/cors.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { openRaw, wsUrl } from './helpers/ws.js';
 
 let issuer: TestIssuer;
 let server: TestServer;
@@ -177,6 +180,31 @@ describe('CORS', () => {
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('a refused origin is logged once, as a warning naming CORS_ORIGINS, over HTTP and WebSocket alike; allowed and same-origin ones are not', async () => {
+    const origin = 'https://refused-once.example';
+    const mine = [origin, 'https://refused-twice.example', 'https://app.example.com', server.origin];
+    const refusals = () => server.logs.filter((line) => String(line['msg']).startsWith('CORS: refused') && mine.includes(String(line['origin'])));
+    await execute(server.url, '{ serverInfo { name } }', { headers: { origin } });
+    await fetch(server.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    await expect(openRaw(wsUrl(server.url), { headers: { origin } })).rejects.toMatchObject({ status: 403 });
+    await execute(server.url, '{ serverInfo { name } }', { headers: { origin: 'https://app.example.com' } });
+    await execute(server.url, '{ serverInfo { name } }', { headers: { origin: server.origin } });
+    expect(refusals().map((line) => [line['level'], line['origin']])).toEqual([[40, origin]]);
+    expect(refusals()[0]?.['msg']).toMatch(/add it to CORS_ORIGINS/);
+
+    await expect(openRaw(wsUrl(server.url), { headers: { origin: 'https://refused-twice.example' } })).rejects.toMatchObject({ status: 403 });
+    expect(refusals().map((line) => line['origin'])).toEqual([origin, 'https://refused-twice.example']);
+  });
+
+  it('the refused-origin log is bounded: past its limit one line says so, then nothing more', () => {
+    const lines: string[] = [];
+    const log = createRefusedOriginLog(pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }), 3);
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 10; i++) log(`https://made-up-${i}.example`);
+    const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toHaveLength(4);
+    expect(messages[3]).toBe('CORS: more than 3 different origins refused; no longer logging each one');
   });
 });
 

@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import type { NoteRecord, NoteRepository } from '../src/db/notes.js';
 import { createLogger } from '../src/logger.js';
+import { declareNoteEvents, NOTE_EVENTS_CHANNEL, type NoteChange, type NoteEvent } from '../src/modules/notes/events.js';
+import type { NoteRecord, NoteRepository, NoteScope } from '../src/modules/notes/repository.js';
 import { EventStream } from '../src/realtime/event-stream.js';
-import { createNoteEvents, NOTE_EVENTS_CHANNEL, type NoteEvent } from '../src/realtime/note-events.js';
+import { createEventBus, EVERY_KEY, type EventSink } from '../src/realtime/events.js';
 
-// The in-process side of note events: one LISTEN, fanned out by owner.
+// The in-process side of note events: the notes module's topic on the event bus, one LISTEN, fanned out by owner.
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const note = (n: number, ownerId: string): NoteRecord => ({ id: ID(n), ownerId, title: `t${n}`, body: 'b', createdAt: new Date(0), updatedAt: new Date(0) });
@@ -31,7 +32,16 @@ function fixture() {
   } as unknown as NoteRepository;
   const lines: string[] = [];
   const logger = createLogger('info', 'json', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
-  return { database, notes, stored, reads, lines, events: createNoteEvents({ database, notes, logger }), notifyRaw: (payload: string) => database.notify(NOTE_EVENTS_CHANNEL, payload) };
+  const bus = createEventBus({ database, logger });
+  const topic = declareNoteEvents(bus, notes);
+  // The notes module's view of the bus: its topic, subscribed by owner (or everyone's).
+  const events = {
+    start: () => bus.start(),
+    stop: () => bus.stop(),
+    publish: (change: NoteChange) => topic.publish(change),
+    subscribe: (scope: NoteScope, sink: EventSink<NoteEvent>) => bus.subscribe(topic, scope === 'everyone' ? EVERY_KEY : scope.ownerId, sink),
+  };
+  return { database, notes, stored, reads, lines, events, notifyRaw: (payload: string) => database.notify(NOTE_EVENTS_CHANNEL, payload) };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));

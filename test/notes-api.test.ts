@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_MAX_LENGTH, TITLE_MAX_LENGTH } from '../src/resolvers/note-input.js';
+import { BODY_MAX_LENGTH, TITLE_MAX_LENGTH } from '../src/modules/notes/input.js';
 import { codes, execute, show } from './helpers/graphql.js';
 import { scratchDatabase, TEST_DATABASE_URL } from './helpers/databases.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../src/db/database.js';
-import { migrate, MIGRATIONS } from '../src/db/migrations.js';
-import { createNoteRepository, type NoteRecord, type NoteRepository, type NoteScope } from '../src/db/notes.js';
+import { migrate } from '../src/db/migrations.js';
+import { migrationsOf } from '../src/module.js';
+import { modules } from '../src/modules/index.js';
+import { MIGRATIONS } from '../src/modules/notes/migrations.js';
+import { createNoteRepository, type NoteRecord, type NoteRepository, type NoteScope } from '../src/modules/notes/repository.js';
 import { decodeCursor, encodeCursor, pageRequest, type Page } from '../src/db/pagination.js';
 import { scratchDatabase, TEST_DATABASE_URL, type ScratchDatabase } from './helpers/databases.js';
 
@@ -44,10 +47,11 @@ const suite = (kind: 'pglite' | 'postgres') => () => {
   });
 
   it('applies migrations once and records them; a second run applies none', async () => {
-    const [first, concurrent] = await Promise.all([migrate(db), migrate(db)]);
-    expect([...first, ...concurrent].sort()).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(await migrate(db)).toEqual([]);
-    const recorded = await db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    const tracks = migrationsOf(modules);
+    const [first, concurrent] = await Promise.all([migrate(db, tracks), migrate(db, tracks)]);
+    expect([...first, ...concurrent].sort()).toEqual(MIGRATIONS.map((m) => `notes/${m.version}`));
+    expect(await migrate(db, tracks)).toEqual([]);
+    const recorded = await db.query<{ version: number; name: string }>("SELECT version, name FROM module_migrations WHERE module = 'notes' ORDER BY version");
     expect(recorded).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
   });
 

@@ -5,13 +5,11 @@ import { allow, deny, shield } from 'graphql-shield';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MintOptions } from '../src/auth/dev-issuer.js';
 import { viewerFromClaims } from '../src/auth/viewer.js';
-import type { Context } from '../src/context.js';
-import type { NoteRecord, NoteRepository } from '../src/db/notes.js';
-import { createPermissions, createRuleTree } from '../src/permissions/index.js';
-import { canReadNote } from '../src/permissions/rules.js';
-import type { NoteEventFeed } from '../src/realtime/note-feed.js';
-import { buildSchema } from '../src/schema.js';
-import { loadTypeDefs } from '../src/type-defs.js';
+import type { NoteRecord } from '../src/modules/notes/repository.js';
+import { canReadNote } from '../src/modules/notes/rules.js';
+import { createPermissions } from '../src/permissions/index.js';
+import type { Feed } from '../src/realtime/feed.js';
+import { allTypeDefs, notesContext, ruleTree, testSchema } from './helpers/modules.js';
 import { codes, execute, show, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -113,8 +111,8 @@ afterAll(async () => {
 
 describe('every root field has an explicit rule', () => {
   it('walks the schema: no Query/Mutation/Subscription field and no object type is left to the fallback', () => {
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs() });
-    const tree: Record<string, unknown> = createRuleTree({ reauthMaxAgeSeconds: 300 });
+    const schema = makeExecutableSchema({ typeDefs: allTypeDefs() });
+    const tree: Record<string, unknown> = ruleTree();
     const missing: string[] = [];
     for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
       if (!root) continue;
@@ -126,12 +124,12 @@ describe('every root field has an explicit rule', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (isObjectType(type) && !type.name.startsWith('__') && tree[type.name] === undefined) missing.push(`type ${type.name}`);
     }
-    expect(missing, `add these to src/permissions/index.ts: ${missing.join(', ')}`).toEqual([]);
+    expect(missing, `add these to the permissions of their module (src/modules/*/): ${missing.join(', ')}`).toEqual([]);
   });
 
   it('the rule tree names no field or type the schema lacks (shield would throw at start-up)', () => {
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs() });
-    const tree = createRuleTree({ reauthMaxAgeSeconds: 300 });
+    const schema = makeExecutableSchema({ typeDefs: allTypeDefs() });
+    const tree = ruleTree() as Record<string, object>;
     for (const [typeName, rules] of Object.entries(tree)) {
       const type = schema.getType(typeName);
       expect(isObjectType(type), typeName).toBe(true);
@@ -376,16 +374,12 @@ describe('the Note type rule', () => {
     const leaked: NoteRecord = { id: 'n1', ownerId: 'someone-else', title: 'secret', body: 'secret', createdAt: new Date(), updatedAt: new Date() };
     const schema = applyMiddleware(
       makeExecutableSchema({
-        typeDefs: [...loadTypeDefs(), 'extend type Query { leak: Note }'],
+        typeDefs: [...allTypeDefs(), 'extend type Query { leak: Note }'],
         resolvers: { Query: { leak: () => leaked } },
       }),
       shield({ Query: { leak: allow }, Note: canReadNote }, { fallbackRule: deny, allowExternalErrors: true }),
     );
-    const context = (sub: string, roles: string[] = []): Context => ({
-      viewer: viewerFromClaims({ sub, 'https://authgear.com/claims/user/roles': roles }),
-      notes: {} as NoteRepository,
-      requestId: 'test', clientAddress: '127.0.0.1',
-    });
+    const context = (sub: string, roles: string[] = []) => notesContext({ viewer: viewerFromClaims({ sub, 'https://authgear.com/claims/user/roles': roles }) });
     const stranger = await graphql({ schema, source: '{ leak { title } }', contextValue: context('me') });
     expect(stranger.data).toEqual({ leak: null });
     expect(stranger.errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
@@ -398,21 +392,18 @@ describe('the Note type rule', () => {
 
 describe('the Note type rule on subscription events', () => {
   it("each event passes the Note rule again for its subscriber: someone else's note in a stream reads as null, FORBIDDEN", async () => {
-    const schema = buildSchema({
-      serverInfo: { name: 'test', version: '0', issuer: 'https://issuer.example', devIssuer: false, reauthMaxAgeSeconds: 300 },
-      reauthMaxAgeSeconds: 300,
-    });
+    const schema = testSchema();
     const leaked: NoteRecord = { id: 'n1', ownerId: 'someone-else', title: 'secret', body: 'secret', createdAt: new Date(), updatedAt: new Date() };
     // A feed that gets the owner filter wrong: the rule on Note is the second lock.
-    const feed: NoteEventFeed = {
-      stream: (_scope, field) =>
+    const feed: Feed = {
+      stream: (_topic, _key, field) =>
         (async function* () {
           yield { [field]: { kind: 'UPDATED', noteId: leaked.id, note: leaked } };
         })() as never,
       end: () => undefined,
       size: 0,
     };
-    const contextValue: Context = { viewer: viewerFromClaims({ sub: 'me' }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1', noteEvents: feed };
+    const contextValue = notesContext({ viewer: viewerFromClaims({ sub: 'me' }), feed });
     const stream = await subscribe({ schema, document: parse('subscription { myNoteEvents { kind noteId note { title } } }'), contextValue });
     if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
     const { value } = await stream.next();
@@ -421,10 +412,7 @@ describe('the Note type rule on subscription events', () => {
   });
 
   it('an event is executed synchronously, Note rule included (no promise per field for thousands of subscribers), with the same verdicts', () => {
-    const schema = buildSchema({
-      serverInfo: { name: 'test', version: '0', issuer: 'https://issuer.example', devIssuer: false, reauthMaxAgeSeconds: 300 },
-      reauthMaxAgeSeconds: 300,
-    });
+    const schema = testSchema();
     const note: NoteRecord = { id: 'n2', ownerId: 'owner', title: 'mine', body: 'b', createdAt: new Date(0), updatedAt: new Date(0) };
     const document = parse('subscription { myNoteEvents { kind note { title createdAt } } }');
     const run = (sub: string) =>
@@ -432,7 +420,7 @@ describe('the Note type rule on subscription events', () => {
         schema,
         document,
         rootValue: { myNoteEvents: { kind: 'CREATED', noteId: note.id, note } },
-        contextValue: { viewer: viewerFromClaims({ sub }), notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' } satisfies Context,
+        contextValue: notesContext({ viewer: viewerFromClaims({ sub }) }),
       });
     expect(run('owner')).toEqual({ data: { myNoteEvents: { kind: 'CREATED', note: { title: 'mine', createdAt: '1970-01-01T00:00:00.000Z' } } } });
     const stranger = run('stranger');
@@ -445,12 +433,12 @@ describe('deny by default', () => {
   it('a field nobody wrote a rule for is denied: UNAUTHENTICATED for a guest, FORBIDDEN naming the field otherwise', async () => {
     const schema = applyMiddleware(
       makeExecutableSchema({
-        typeDefs: [...loadTypeDefs(), 'extend type Query { forgotten: Int }'],
+        typeDefs: [...allTypeDefs(), 'extend type Query { forgotten: Int }'],
         resolvers: { Query: { forgotten: () => 42 } },
       }),
-      createPermissions({ reauthMaxAgeSeconds: 300 }),
+      createPermissions(ruleTree()),
     );
-    const context = (viewer: Context['viewer']): Context => ({ viewer, notes: {} as NoteRepository, requestId: 'test', clientAddress: '127.0.0.1' });
+    const context = (viewer: ReturnType<typeof viewerFromClaims> | null) => notesContext({ viewer });
     const guest = await graphql({ schema, source: '{ forgotten }', contextValue: context(null) });
     expect(guest.data).toEqual({ forgotten: null });
     expect(guest.errors?.[0]?.extensions['code']).toBe('UNAUTHENTICATED');

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,11 +29,17 @@ describe('npm start with zero configuration', () => {
     const me = await execute(url as string, '{ me { id roles isVerified } }', { token });
     expect(me.body, show(me)).toEqual({ data: { me: { id: 'dev-admin', roles: ['admin'], isVerified: true } } });
 
-    // A token minted by the CLI for the same server works too.
-    const cli = runEntry('src/cli/token.ts', ['--sub', 'alice', '--verified'], { PORT: new URL(url as string).port, HOST: '127.0.0.1', DEV_ISSUER_DIR: keyDir });
+    // A token minted by the CLI for the same server works too, and the dev UserInfo answers what it set.
+    const cli = runEntry('src/cli/token.ts', ['--sub', 'alice', '--verified', '--email', 'alice@example.com', '--name', 'Alice Liddell'], {
+      PORT: new URL(url as string).port,
+      HOST: '127.0.0.1',
+      DEV_ISSUER_DIR: keyDir,
+    });
     expect(await cli.exited, cli.stderr()).toBe(0);
-    const alice = await execute(url as string, '{ me { id isVerified } }', { token: cli.stdout().trim() });
-    expect(alice.body, show(alice)).toEqual({ data: { me: { id: 'alice', isVerified: true } } });
+    const alice = await execute(url as string, '{ me { id isVerified profile { email emailVerified name } } }', { token: cli.stdout().trim() });
+    expect(alice.body, show(alice)).toEqual({
+      data: { me: { id: 'alice', isVerified: true, profile: { email: 'alice@example.com', emailVerified: true, name: 'Alice Liddell' } } },
+    });
     const forbidden = await execute(url as string, '{ allNotes { edges { node { id } } } }', { token: cli.stdout().trim() });
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
 
@@ -66,6 +73,37 @@ describe('npm start with zero configuration', () => {
     ]);
   });
 
+  it('a port in use -> one line saying the way out (stop the other server, or set PORT), exit 1, and nothing else', async () => {
+    const occupant = await new Promise<Server>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const { port } = occupant.address() as { port: number };
+      const app = runEntry('src/main.ts', [], { PORT: String(port), HOST: '127.0.0.1', DEV_ISSUER_DIR: join(workDir, 'in-use-keys') });
+      expect(await app.exited).toBe(1);
+      expect(app.stderr()).toBe(
+        `Cannot start: port ${port} on 127.0.0.1 is already in use, perhaps by a server started earlier: stop that one, or set PORT to a free port, e.g. PORT=${port + 1}\n`,
+      );
+      expect(app.stdout(), 'no log line after the refusal').toBe('');
+    } finally {
+      await new Promise((resolve) => occupant.close(resolve));
+    }
+  });
+
+  it('a misspelt variable (AUTHGEAR_ENDPIONT) is named at start-up with the one it resembles', async () => {
+    const app = runEntry('src/main.ts', [], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DEV_ISSUER_DIR: join(workDir, 'typo-keys'),
+      AUTHGEAR_ENDPIONT: 'https://myapp.authgear.cloud',
+    });
+    // The typo leaves AUTHGEAR_ENDPOINT unset, so the dev issuer starts: the warning is the only clue.
+    await app.waitFor(/Dev issuer\s+http:\/\/127\.0\.0\.1/);
+    expect(app.stderr()).toBe('config warning: AUTHGEAR_ENDPIONT is not a variable this server reads; did you mean AUTHGEAR_ENDPOINT?\n');
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+
   it('NODE_ENV=production without AUTHGEAR_ENDPOINT refuses to start', async () => {
     const app = runEntry('src/main.ts', [], { NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
     expect(await app.exited).toBe(1);
@@ -76,12 +114,14 @@ describe('npm start with zero configuration', () => {
 describe('npm run token', () => {
   const env = () => ({ DEV_ISSUER_DIR: join(workDir, 'cli-keys') });
 
-  it('--help explains every flag', async () => {
+  it('--help explains every flag, and that only the dev issuer controls need the server running', async () => {
     const cli = runEntry('src/cli/token.ts', ['--help'], env());
     expect(await cli.exited).toBe(0);
-    for (const flag of ['--sub', '--role', '--verified', '--anonymous', '--no-reauth', '--auth-age', '--ttl', '--client-id']) {
+    for (const flag of ['--sub', '--role', '--verified', '--anonymous', '--no-reauth', '--auth-age', '--ttl', '--client-id', '--email', '--phone', '--name']) {
       expect(cli.stdout()).toContain(flag);
     }
+    expect(cli.stdout()).toContain('Dev issuer controls (these need the server running');
+    expect(cli.stdout()).toContain('Minting needs no running server');
   });
 
   it('prints only the token on stdout, with the claims asked for', async () => {
@@ -112,6 +152,9 @@ describe('npm run token', () => {
     [['--ttl', '5x'], /--ttl takes a time such as/],
     [['--role', 'not a role'], /--role takes a role key/],
     [['--sub'], /argument missing/],
+    [['--email', 'alice'], /--email takes an address/],
+    [['--phone', '98765432'], /--phone takes an E.164 number/],
+    [['--service', 'reporting', '--name', 'Reporting'], /--name sets what the dev UserInfo answers for a user access token/],
   ])('bad flags %j -> exit 2 with a clear message', async (args, message) => {
     const cli = runEntry('src/cli/token.ts', args, env());
     expect(await cli.exited).toBe(2);

@@ -18,6 +18,15 @@ export type SigningKey = Readonly<{ kid: string; privateKey: CryptoKey; publicJw
 
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/oauth2/jwks';
+export const USERINFO_PATH = '/oauth2/userinfo';
+/**
+ * Where a dev access token carries what the dev UserInfo endpoint answers
+ * for its user (set by `npm run token -- --email ... --name ...`). Only that
+ * endpoint reads it: the API takes profile claims from the token only under
+ * their standard names, so the UserInfo path is the one exercised. Carried
+ * in the token, it needs no running server to mint and survives restarts.
+ */
+export const DEV_USERINFO_CLAIM = 'urn:dev-issuer:userinfo';
 export const DEV_CLIENT_ID = 'dev-client';
 /** The API resource URI of machine-to-machine tokens when the dev issuer runs (AUTHGEAR_API_RESOURCE unset). */
 export const DEV_API_RESOURCE = 'urn:dev-issuer:api';
@@ -93,6 +102,8 @@ export type MintOptions = Readonly<{
   authAgeSeconds?: number;
   ttlSeconds?: number;
   clientId?: string;
+  /** Standard OIDC claims (email, name, ...) that the dev UserInfo endpoint answers for this token. */
+  userinfo?: Readonly<Record<string, string | boolean>>;
   /** Extra or replacing claims; `undefined` removes a claim. */
   claims?: Readonly<Record<string, unknown>>;
   /** Replacing header parameters (tests use it to forge bad tokens). */
@@ -163,6 +174,7 @@ export class DevIssuer {
     return {
       issuer: this.issuer,
       jwks_uri: `${this.issuer}${JWKS_PATH}`,
+      userinfo_endpoint: `${this.issuer}${USERINFO_PATH}`,
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
@@ -184,6 +196,7 @@ export class DevIssuer {
         exp: now + (options.ttlSeconds ?? 1800),
         jti: randomUUID(),
         scope: 'openid offline_access',
+        ...(options.userinfo === undefined ? {} : { [DEV_USERINFO_CLAIM]: { ...options.userinfo } }),
       },
       options,
       now,
@@ -261,8 +274,12 @@ export class DevIssuer {
     }
   }
 
-  /** Serves the discovery document and the JWKS; returns false for any other request. */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  /** Serves the discovery document, the JWKS and UserInfo; returns false for any other request. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (path === USERINFO_PATH && (req.method === 'GET' || req.method === 'POST')) {
+      await this.#userinfo(req, res);
+      return true;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     let body: unknown;
     if (path === DISCOVERY_PATH) body = this.discoveryDocument();
@@ -271,5 +288,22 @@ export class DevIssuer {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
     return true;
+  }
+
+  /**
+   * OIDC Core 5.3 for this issuer's access tokens, checked as its resolver
+   * checks them: the user's `sub` and the claims the token was minted with.
+   */
+  async #userinfo(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const claims = token === undefined ? null : await this.check(token, 'access-token');
+    if (claims === null) {
+      res.writeHead(401, { 'www-authenticate': token === undefined ? 'Bearer' : 'Bearer error="invalid_token"', 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    const minted = claims[DEV_USERINFO_CLAIM];
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ ...(typeof minted === 'object' && minted !== null ? minted : {}), sub: claims.sub }));
   }
 }

@@ -13,20 +13,28 @@ import { AuthgearClaim } from './viewer.js';
  * headers. It reads the Bearer token first, then the dev session cookie,
  * and knows revoked sessions and disabled users at once, as Authgear does.
  *
- * Loopback clients can revoke a session or disable a user:
+ * Loopback clients can revoke a session, or disable, re-enable or delete a user:
  *   POST /_dev/sessions/<session id>/revoke
- *   POST /_dev/users/<user id>/disable      (and /enable)
+ *   POST /_dev/users/<user id>/disable      (and /enable, /delete)
  * which is what `npm run token -- --revoke-session ... | --disable-user ...` calls.
+ * A user's change is also told to the API the way Authgear tells it, by a
+ * signed webhook call (`onUserChange`), so the JWT mode refuses them too.
  */
 
 const ACCESS_TOKEN_COOKIE = 'app_access_token';
-const CONTROL = /^\/_dev\/(sessions|users)\/([^/]{1,200})\/(revoke|disable|enable)$/;
+const CONTROL = /^\/_dev\/(sessions|users)\/([^/]{1,200})\/(revoke|disable|enable|delete)$/;
+
+export type UserChange = 'disable' | 'enable' | 'delete';
 
 export class DevResolver {
   readonly #revokedSessions = new Set<string>();
   readonly #disabledUsers = new Set<string>();
+  readonly #deletedUsers = new Set<string>();
 
-  constructor(readonly issuer: DevIssuer) {}
+  constructor(
+    readonly issuer: DevIssuer,
+    private readonly onUserChange: (change: UserChange, userId: string) => Promise<void> = async () => undefined,
+  ) {}
 
   revokeSession(sessionId: string): void {
     this.#revokedSessions.add(sessionId);
@@ -38,6 +46,10 @@ export class DevResolver {
 
   enableUser(userId: string): void {
     this.#disabledUsers.delete(userId);
+  }
+
+  deleteUser(userId: string): void {
+    this.#deletedUsers.add(userId);
   }
 
   /** The x-authgear-* headers Authgear would answer for these request headers. */
@@ -55,7 +67,8 @@ export class DevResolver {
       if (accessToken === undefined) return {};
       claims = await this.issuer.check(accessToken, 'access-token');
     }
-    if (claims === null || this.#disabledUsers.has(claims.sub as string)) return { [ResolverHeader.sessionValid]: 'false' };
+    const sub = claims?.sub as string;
+    if (claims === null || this.#disabledUsers.has(sub) || this.#deletedUsers.has(sub)) return { [ResolverHeader.sessionValid]: 'false' };
     return answerFor(claims);
   }
 
@@ -81,7 +94,16 @@ export class DevResolver {
     if (kind === 'sessions' && action === 'revoke') this.revokeSession(id);
     else if (kind === 'users' && action === 'disable') this.disableUser(id);
     else if (kind === 'users' && action === 'enable') this.enableUser(id);
+    else if (kind === 'users' && action === 'delete') this.deleteUser(id);
     else return false;
+    if (kind === 'users') {
+      try {
+        await this.onUserChange(action as UserChange, id);
+      } catch (error) {
+        sendError(res, 502, 'SERVICE_UNAVAILABLE', `The resolver changed, but the webhook to the API failed: ${(error as Error).message}`);
+        return true;
+      }
+    }
     sendJson(res, 200, { ok: true, [kind === 'sessions' ? 'sessionId' : 'userId']: id, action });
     return true;
   }

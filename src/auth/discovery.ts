@@ -2,7 +2,12 @@ import { isLoopbackHost } from '../loopback.js';
 import type { Metrics } from '../metrics.js';
 import { providerUnavailable } from './errors.js';
 
-export type ProviderMetadata = Readonly<{ issuer: string; jwksUri: URL }>;
+export type ProviderMetadata = Readonly<{
+  issuer: string;
+  jwksUri: URL;
+  /** Where the user's profile claims are served (OIDC Core 5.3); null when the issuer announces none. */
+  userinfoEndpoint: URL | null;
+}>;
 
 export type DiscoveryOptions = Readonly<{
   issuer: string;
@@ -58,18 +63,24 @@ async function fetchMetadata({ issuer, timeoutMs }: DiscoveryOptions): Promise<P
   if (typeof document !== 'object' || document === null) {
     throw fail('did not return a JSON object');
   }
-  const { issuer: announced, jwks_uri: jwksUri } = document as Record<string, unknown>;
+  const { issuer: announced, jwks_uri: jwksUri, userinfo_endpoint: userinfoUri } = document as Record<string, unknown>;
   if (announced !== issuer) {
     throw fail(`announces issuer ${JSON.stringify(announced)}, not the configured ${issuer}; check AUTHGEAR_ENDPOINT`);
   }
-  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
-    throw fail('has no valid jwks_uri');
+  const jwks = trustedUrl(jwksUri);
+  if (jwks === null) throw fail(`announces jwks_uri ${JSON.stringify(jwksUri) ?? '(none)'}; only an https:// (or loopback http://) URL is trusted`);
+  // The access token is sent there: the same rule as for the keys.
+  const userinfo = userinfoUri === undefined ? null : trustedUrl(userinfoUri);
+  if (userinfoUri !== undefined && userinfo === null) {
+    throw fail(`announces userinfo_endpoint ${JSON.stringify(userinfoUri)}; only an https:// (or loopback http://) URL is trusted`);
   }
-  const jwks = new URL(jwksUri);
-  if (jwks.protocol !== 'https:' && !(jwks.protocol === 'http:' && isLoopbackHost(jwks.hostname))) {
-    throw fail(`points jwks_uri at ${jwksUri}; only https:// (or loopback http://) is trusted`);
-  }
-  return Object.freeze({ issuer, jwksUri: jwks });
+  return Object.freeze({ issuer, jwksUri: jwks, userinfoEndpoint: userinfo });
+}
+
+function trustedUrl(value: unknown): URL | null {
+  if (typeof value !== 'string' || !URL.canParse(value)) return null;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)) ? url : null;
 }
 
 export function describe(error: unknown): string {

@@ -29,6 +29,8 @@ export type RefusalReason =
   | 'not_yet_valid'
   | 'client_not_allowed'
   | 'revoked_session'
+  | 'user_disabled'
+  | 'user_deleted'
   | 'untrusted_forwarded_headers'
   | 'malformed_forwarded_headers'
   | 'provider_unavailable';
@@ -55,6 +57,21 @@ export const invalidToken = (reason: RefusalReason, description: string): AuthEr
 export const providerUnavailable = (description: string, cause?: unknown): AuthError =>
   new AuthError('provider_unavailable', 'provider_unavailable', description, 503, { cause });
 
+// One of each: a refused user's every request is answered with the same error, built once.
+const SUSPENDED = new AuthError(
+  'invalid_token',
+  'user_disabled',
+  'This user account is disabled in Authgear: its tokens and sessions are refused until it is re-enabled.',
+  401,
+);
+const REMOVED = new AuthError('invalid_token', 'user_deleted', 'This user account was deleted in Authgear: its tokens and sessions are refused.', 401);
+
+/** Authgear said (webhook user.disabled) that this user is disabled. The token itself is genuine. */
+export const userSuspended = (): AuthError => SUSPENDED;
+
+/** Authgear said (webhook user.deleted or user.anonymized) that this user is gone for good. */
+export const userRemoved = (): AuthError => REMOVED;
+
 /** The proxy's fault, not the client's: a 400 that names the header. */
 export const badForwardedHeaders = (reason: 'untrusted_forwarded_headers' | 'malformed_forwarded_headers', description: string): AuthError =>
   new AuthError('bad_forwarded_headers', reason, description, 400);
@@ -62,6 +79,20 @@ export const badForwardedHeaders = (reason: 'untrusted_forwarded_headers' | 'mal
 /** RFC 6750 error_description allows printable ASCII except `"` and `\`. */
 function quotable(text: string): string {
   return text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
+}
+
+/**
+ * A value from a refused token (attacker-chosen text) fit to show in a
+ * description: only the characters a quoted error_description allows, and
+ * at most `maxLength` of them, so it cannot bloat a header or a log line.
+ */
+export function describeUntrusted(value: unknown, maxLength = 100): string {
+  if (typeof value !== 'string') {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+    return `(${kind}, not a string)`;
+  }
+  const text = quotable(value);
+  return text.length > maxLength ? `${text.slice(0, maxLength)}...` : text;
 }
 
 /**
@@ -93,7 +124,8 @@ function buildAnswer(error: AuthError, retryAfterSeconds: number): GraphQLError 
     case 'invalid_token': {
       const challenge = `Bearer error="${error.failure}", error_description="${quotable(error.description)}"`;
       return coded(error.description, 'UNAUTHENTICATED', {
-        reason: error.failure,
+        // A disabled or deleted user is refused like a revoked token, but no refresh will cure it: say which.
+        reason: error.reason === 'user_disabled' || error.reason === 'user_deleted' ? error.reason : error.failure,
         http: { status: error.status, headers: new HeaderMap([['www-authenticate', challenge]]) },
       });
     }

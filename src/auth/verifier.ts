@@ -1,8 +1,8 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.js';
 import type { AuthCounters } from '../metrics.js';
-import { createDiscovery } from './discovery.js';
-import { AuthError, invalidToken } from './errors.js';
+import { createDiscovery, type ProviderMetadata } from './discovery.js';
+import { AuthError, describeUntrusted, invalidToken } from './errors.js';
 import { createKeySet, type KeySet } from './key-set.js';
 import { TokenCache } from './token-cache.js';
 import { viewerFromClaims, type Viewer } from './viewer.js';
@@ -10,6 +10,8 @@ import { viewerFromClaims, type Viewer } from './viewer.js';
 export type VerifierOptions = Pick<AuthConfig, 'audience' | 'apiResource' | 'clientIds' | 'typ' | 'clockToleranceSeconds'> &
   Readonly<{
     issuer: string;
+    /** `issuer` is the embedded dev issuer on this server's own origin (its URL holds PORT and HOST). */
+    devIssuer?: boolean;
     httpTimeoutMs?: number;
     jwksCooldownMs?: number;
     jwksMaxAgeMs?: number;
@@ -23,6 +25,8 @@ export type VerifierOptions = Pick<AuthConfig, 'audience' | 'apiResource' | 'cli
 export type Verifier = Readonly<{
   /** Resolves to the token's viewer or throws an AuthError. */
   verify(token: string): Promise<Viewer>;
+  /** The issuer's discovery document, fetched once and shared (the UserInfo client reads its endpoint there). */
+  provider(): Promise<ProviderMetadata>;
   /** Fetches discovery and keys now instead of on the first request. */
   warm(): Promise<void>;
   /** True once the issuer's keys have been fetched. */
@@ -76,7 +80,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       ({ payload } = await jwtVerify(token, getKey, verifyOptions));
     } catch (error) {
-      const refusal = classify(error);
+      const refusal = classify(error, options.issuer, options.devIssuer ?? false);
       if (!(refusal instanceof AuthError) || refusal.failure !== 'invalid_token' || curableByTime(error)) throw refusal;
       throw refuse(token, refusal, nowMs, error instanceof errors.JWKSNoMatchingKey);
     }
@@ -104,6 +108,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (refusal === undefined || (refusal.untilKeysRefetch && !keySet?.coolingDown)) return verifySignedToken(token, nowMs);
       return Promise.reject(refusal.error);
     },
+    provider: () => discovery.get(),
     async warm() {
       await (await keys()).load();
     },
@@ -126,8 +131,16 @@ function curableByTime(error: unknown): boolean {
   return error instanceof errors.JWTClaimValidationFailed && (error.claim === 'nbf' || error.claim === 'iat');
 }
 
+/** Names both issuers (public URLs, not secrets); with the dev issuer, the likely cause. */
+function wrongIssuer(iss: unknown, issuer: string, devIssuer: boolean): string {
+  const named = `The access token was issued by ${describeUntrusted(iss)}`;
+  return devIssuer
+    ? `${named}, but this server's dev issuer is ${issuer}: the token was minted for another PORT or HOST; run npm run token with this server's PORT and HOST.`
+    : `${named}, not by AUTHGEAR_ENDPOINT (${issuer}).`;
+}
+
 /** Maps jose's failures, by code, to a reason and a description the client can act on. */
-function classify(error: unknown): unknown {
+function classify(error: unknown, issuer: string, devIssuer: boolean): unknown {
   if (error instanceof AuthError) return error;
   if (error instanceof errors.JWTExpired) return invalidToken('expired', 'The access token expired; refresh it and retry.');
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -139,7 +152,7 @@ function classify(error: unknown): unknown {
       case 'iat':
         return invalidToken('not_yet_valid', 'The access token is not valid yet.');
       case 'iss':
-        return invalidToken('wrong_issuer', 'The access token was issued by another issuer than AUTHGEAR_ENDPOINT.');
+        return invalidToken('wrong_issuer', wrongIssuer(error.payload['iss'], issuer, devIssuer));
       case 'aud':
         return invalidToken('wrong_audience', 'The access token is meant for another audience.');
       default:

@@ -19,22 +19,33 @@ A user access token (the default):
   --ttl <time>        lifetime of the token                (default: 30m; services 1h; sessions 1d)
   --client-id <id>    the token's client_id   (default: first AUTHGEAR_CLIENT_ID or dev-client)
 
+  What the dev issuer's UserInfo endpoint answers for this token (Viewer.profile;
+  carried inside the token, read by that endpoint only; verified follows --verified):
+  --email <address>   e.g. alice@example.com
+  --phone <number>    E.164, e.g. +85298765432
+  --name <full name>  e.g. "Alice Liddell"
+
 A machine-to-machine token (client credentials), for a backend:
   --service <id>      the M2M app's client ID: sub client_id_<id>, aud the dev API resource
-  --scope <scope>     a granted scope, e.g. notes:read; repeat for several
+  --scope <scope>     a granted scope, e.g. reports:read; repeat for several
 
 A dev session cookie, for forward authentication (nginx -> /_resolver/resolve):
   --session           prints app_session=<value> for the user flags above; send it as a Cookie
 
-Dev issuer controls (the server must be running; seen by its resolver at once):
+Dev issuer controls (these need the server running; its resolver sees them at once):
   --revoke-session <cookie or session id>
-  --disable-user <id>     refuse every session and token of this user
-  --enable-user <id>
+  --disable-user <id>     refuse every session and token of this user: the resolver at once, and the
+                          JWT mode too (the server signs and sends itself Authgear's user.disabled webhook)
+  --enable-user <id>      lift it (user.reenabled)
+  --delete-user <id>      refuse the user for good and erase their data (user.deleted)
 
   -h, --help          show this help
 
 Times: 45 or 45s (seconds), 10m, 1h, 2d.
-The server must be running with the same PORT/HOST, and without AUTHGEAR_ENDPOINT.`;
+Minting needs no running server: the credential is signed with the key in
+DEV_ISSUER_DIR for the issuer at this PORT and HOST, so use the same PORT,
+HOST and DEV_ISSUER_DIR as the server (and no AUTHGEAR_ENDPOINT). Only the
+dev issuer controls talk to the running server.`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -48,7 +59,7 @@ export function parseDuration(flag: string, value: string): number {
   return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
 }
 
-export type ControlAction = 'revoke-session' | 'disable-user' | 'enable-user';
+export type ControlAction = 'revoke-session' | 'disable-user' | 'enable-user' | 'delete-user';
 
 export type TokenCommand =
   | { kind: 'help' }
@@ -75,12 +86,16 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
         'auth-age': { type: 'string' },
         ttl: { type: 'string' },
         'client-id': { type: 'string' },
+        email: { type: 'string' },
+        phone: { type: 'string' },
+        name: { type: 'string' },
         service: { type: 'string' },
         scope: { type: 'string', multiple: true },
         session: { type: 'boolean' },
         'revoke-session': { type: 'string' },
         'disable-user': { type: 'string' },
         'enable-user': { type: 'string' },
+        'delete-user': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -89,7 +104,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
   }
   if (values.help) return { kind: 'help' };
 
-  const controls = (['revoke-session', 'disable-user', 'enable-user'] as const).filter((action) => values[action] !== undefined);
+  const controls = (['revoke-session', 'disable-user', 'enable-user', 'delete-user'] as const).filter((action) => values[action] !== undefined);
   const modes = [...controls.map((action) => `--${action}`), ...(values.service === undefined ? [] : ['--service']), ...(values.session ? ['--session'] : [])];
   if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(', ')}`);
   const [control] = controls;
@@ -101,11 +116,16 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
     return seconds;
   };
 
+  const profileFlags = (['email', 'phone', 'name'] as const).filter((flag) => values[flag] !== undefined);
+  if (profileFlags.length > 0 && (values.service !== undefined || values.session)) {
+    throw new UsageError(`--${profileFlags[0]} sets what the dev UserInfo answers for a user access token: not for --service or --session`);
+  }
+
   if (values.service !== undefined) {
     if (!KEY.test(values.service)) throw new UsageError('--service takes a client ID such as reporting (letters, digits, _ . : -)');
     const scopes = values.scope ?? [];
     if (scopes.some((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
-      throw new UsageError('--scope takes one scope token such as notes:read (no spaces or quotes)');
+      throw new UsageError('--scope takes one scope token such as reports:read (no spaces or quotes)');
     }
     return { kind: 'service', clientId: values.service, scopes, ttlSeconds: ttl('1h') };
   }
@@ -128,6 +148,7 @@ export function parseTokenArgs(argv: readonly string[], defaultClientId: string 
     authAgeSeconds: parseDuration('--auth-age', values['auth-age'] ?? '0s'),
     ttlSeconds: ttl(values.session ? '1d' : '30m'),
     ...(clientId === undefined ? {} : { clientId }),
+    ...(profileFlags.length === 0 ? {} : { userinfo: userinfoClaims(values, values.verified ?? false) }),
   };
   return values.session ? { kind: 'session', mint } : { kind: 'user', mint };
 }
@@ -144,4 +165,23 @@ function controlTarget(action: ControlAction, value: string): string {
     // not a cookie printed by --session; reported below
   }
   throw new UsageError('--revoke-session takes a session id or a cookie printed by --session');
+}
+
+/** The standard claims the dev UserInfo endpoint answers, from --email, --phone and --name. */
+function userinfoClaims(values: { email?: string; phone?: string; name?: string }, verified: boolean): Record<string, string | boolean> {
+  const claims: Record<string, string | boolean> = {};
+  if (values.email !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(values.email)) throw new UsageError(`--email takes an address such as alice@example.com, got "${values.email}"`);
+    Object.assign(claims, { email: values.email, email_verified: verified });
+  }
+  if (values.phone !== undefined) {
+    if (!/^\+[1-9]\d{1,14}$/.test(values.phone)) throw new UsageError(`--phone takes an E.164 number such as +85298765432, got "${values.phone}"`);
+    Object.assign(claims, { phone_number: values.phone, phone_number_verified: verified });
+  }
+  if (values.name !== undefined) {
+    const name = values.name.trim();
+    if (name === '' || name.length > 200) throw new UsageError('--name takes a full name of 1 to 200 characters, e.g. "Alice Liddell"');
+    claims['name'] = name;
+  }
+  return claims;
 }

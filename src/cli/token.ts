@@ -17,6 +17,7 @@ const CONTROL_PATHS: Record<ControlAction, (id: string) => string> = {
   'revoke-session': (id) => `/_dev/sessions/${encodeURIComponent(id)}/revoke`,
   'disable-user': (id) => `/_dev/users/${encodeURIComponent(id)}/disable`,
   'enable-user': (id) => `/_dev/users/${encodeURIComponent(id)}/enable`,
+  'delete-user': (id) => `/_dev/users/${encodeURIComponent(id)}/delete`,
 };
 
 async function control(origin: string, action: ControlAction, id: string): Promise<string> {
@@ -33,6 +34,7 @@ async function control(origin: string, action: ControlAction, id: string): Promi
 
 try {
   const config = loadConfig(process.env);
+  for (const warning of config.warnings) process.stderr.write(`config warning: ${warning}\n`);
   if (config.auth.issuer !== null) {
     fail('AUTHGEAR_ENDPOINT is set, so the server only accepts tokens from that issuer: get one from Authgear instead.', 1);
   }
@@ -57,6 +59,9 @@ try {
   }
 } catch (error) {
   if (error instanceof UsageError) fail(`${error.message}\nRun npm run token -- --help for the options.`, 2);
-  if (error instanceof ConfigError) fail(error.message, 1);
+  if (error instanceof ConfigError) {
+    for (const warning of error.warnings) process.stderr.write(`config warning: ${warning}\n`);
+    fail(error.message, 1);
+  }
   fail((error as Error).message, 1);
 }

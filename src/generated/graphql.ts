@@ -2,10 +2,10 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Viewer as ViewerModel } from '../auth/viewer.js';
-import type { NoteRecord as NoteRecordModel } from '../db/notes.js';
-import type { NoteEvent as NoteEventModel } from '../realtime/note-events.js';
 import type { Standing as StandingModel } from '../limits/budget.js';
-import type { Context } from '../context.js';
+import type { NoteRecord as NoteRecordModel } from '../modules/notes/repository.js';
+import type { NoteEvent as NoteEventModel } from '../modules/notes/events.js';
+import type { BaseContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -21,31 +21,19 @@ export type Scalars = {
   DateTime: { input: Date; output: Date; }
 };
 
-/** Live updates, over WebSocket (graphql-transport-ws) at the same URL as queries. */
-export type Subscription = {
-  __typename?: 'Subscription';
-  /** Changes to your own notes, as they happen. Registered (non-anonymous) users only. */
-  myNoteEvents: NoteEvent;
-  /** Changes to every user's notes. Role admin only. */
-  allNoteEvents: NoteEvent;
-};
-
-export type NoteEventKind =
-  | 'CREATED'
-  | 'UPDATED'
-  | 'DELETED';
-
-/** One change to a note. Only ids travel between replicas; the note is read afresh for each event. */
-export type NoteEvent = {
-  __typename?: 'NoteEvent';
-  kind: NoteEventKind;
-  noteId: Scalars['ID']['output'];
-  /** The note as it is after the change; null for DELETED. */
-  note?: Maybe<Note>;
-};
-
+/** Each module extends the roots with its own fields (schema/<module>.graphql). */
 export type Query = {
   __typename?: 'Query';
+  /** The caller: a signed-in user or a service. Guests get UNAUTHENTICATED. */
+  me: Viewer;
+  /** Public facts about this API, including where its access tokens come from. */
+  serverInfo: ServerInfo;
+  /**
+   * Where you stand in your query-cost budget, this operation included (a
+   * guest: the budget of its client address). Public; null when rate limits
+   * are off. The same figures travel in the RateLimit response header.
+   */
+  rateLimit?: Maybe<RateLimit>;
   /**
    * Your notes, newest first, a page at a time. Registered (non-anonymous)
    * users only. `first`: 1 to 100 (null means 20); `after`: a cursor from the
@@ -59,30 +47,23 @@ export type Query = {
    * to one user's. Role admin only. `first` and `after` as in myNotes.
    */
   allNotes: NoteConnection;
-  /**
-   * Where you stand in your query-cost budget, this operation included (a
-   * guest: the budget of its client address). Public; null when rate limits
-   * are off. The same figures travel in the RateLimit response header.
-   */
-  rateLimit?: Maybe<RateLimit>;
-  /** Public facts about this API, including where its access tokens come from. */
-  serverInfo: ServerInfo;
-  /** The caller: a signed-in user or a service. Guests get UNAUTHENTICATED. */
-  me: Viewer;
 };
 
 
+/** Each module extends the roots with its own fields (schema/<module>.graphql). */
 export type QueryMyNotesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
+/** Each module extends the roots with its own fields (schema/<module>.graphql). */
 export type QueryNoteArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Each module extends the roots with its own fields (schema/<module>.graphql). */
 export type QueryAllNotesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -115,73 +96,21 @@ export type MutationDeleteNoteArgs = {
   id: Scalars['ID']['input'];
 };
 
-export type Note = {
-  __typename?: 'Note';
-  id: Scalars['ID']['output'];
-  title: Scalars['String']['output'];
-  body: Scalars['String']['output'];
-  ownerId: Scalars['ID']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-/** A page of notes (a Relay connection). */
-export type NoteConnection = {
-  __typename?: 'NoteConnection';
-  edges: Array<NoteEdge>;
-  pageInfo: PageInfo;
-};
-
-export type NoteEdge = {
-  __typename?: 'NoteEdge';
-  /** Where this note is in the list: pass it as `after` to continue after it. */
-  cursor: Scalars['String']['output'];
-  node: Note;
+/** Live updates, over WebSocket (graphql-transport-ws) at the same URL as queries. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Changes to your own notes, as they happen. Registered (non-anonymous) users only. */
+  myNoteEvents: NoteEvent;
+  /** Changes to every user's notes. Role admin only. */
+  allNoteEvents: NoteEvent;
 };
 
 export type PageInfo = {
   __typename?: 'PageInfo';
-  /** More notes follow this page. */
+  /** More items follow this page. */
   hasNextPage: Scalars['Boolean']['output'];
   /** The last edge's cursor; null when the page is empty. */
   endCursor?: Maybe<Scalars['String']['output']>;
-};
-
-export type CreateNoteInput = {
-  /** 1 to 200 characters, not blank, no control characters. */
-  title: Scalars['String']['input'];
-  /** 1 to 20000 characters, not blank. */
-  body: Scalars['String']['input'];
-};
-
-export type UpdateNoteInput = {
-  title?: InputMaybe<Scalars['String']['input']>;
-  body?: InputMaybe<Scalars['String']['input']>;
-};
-
-/** A budget of query-cost points per window (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW seconds). */
-export type RateLimit = {
-  __typename?: 'RateLimit';
-  /** Points per window. */
-  limit: Scalars['Int']['output'];
-  /** What this operation cost: 1 per object returned, list items counted by first. */
-  cost: Scalars['Int']['output'];
-  /** Points left in the window after this operation. */
-  remaining: Scalars['Int']['output'];
-  /** When the window ends and the budget is whole again. */
-  resetAt: Scalars['DateTime']['output'];
-};
-
-export type ServerInfo = {
-  __typename?: 'ServerInfo';
-  name: Scalars['String']['output'];
-  version: Scalars['String']['output'];
-  /** The OIDC issuer whose access tokens this API accepts. */
-  issuer: Scalars['String']['output'];
-  /** True when the embedded development issuer signs the tokens (never in production). */
-  devIssuer: Scalars['Boolean']['output'];
-  /** Seconds since the last sign-in within which sensitive mutations are allowed. */
-  reauthMaxAgeSeconds: Scalars['Int']['output'];
 };
 
 export type ViewerKind =
@@ -210,6 +139,115 @@ export type Viewer = {
   isAnonymous: Scalars['Boolean']['output'];
   /** When the user last signed in or re-authenticated (auth_time); null for services and tokens without it. */
   authenticatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Who the user is, for showing them (e-mail, name, picture): the access
+   * token's own claims first, then the issuer's UserInfo endpoint, cached per
+   * user for PROFILE_CACHE_TTL seconds. Null for a service, without an error.
+   * Null with SERVICE_UNAVAILABLE (retryable) when UserInfo cannot answer, and
+   * the rest of the operation is answered. See docs/profile.md.
+   */
+  profile?: Maybe<Profile>;
+};
+
+/**
+ * The signed-in user's standard OpenID Connect claims. Each field is null when
+ * the user has no such value (or the issuer does not share it).
+ */
+export type Profile = {
+  __typename?: 'Profile';
+  /** The e-mail address (claim email). */
+  email?: Maybe<Scalars['String']['output']>;
+  /** The issuer checked that the user controls this address (email_verified). */
+  emailVerified?: Maybe<Scalars['Boolean']['output']>;
+  /** The phone number in E.164 form, e.g. +85298765432 (phone_number). */
+  phoneNumber?: Maybe<Scalars['String']['output']>;
+  /** The issuer checked that the user controls this number (phone_number_verified). */
+  phoneNumberVerified?: Maybe<Scalars['Boolean']['output']>;
+  /** The full name, as the user wants it shown (name). */
+  name?: Maybe<Scalars['String']['output']>;
+  /** Given or first name (given_name). */
+  givenName?: Maybe<Scalars['String']['output']>;
+  /** Surname or last name (family_name). */
+  familyName?: Maybe<Scalars['String']['output']>;
+  /** The URL of a profile picture (picture). */
+  picture?: Maybe<Scalars['String']['output']>;
+  /** The user's language, a BCP 47 tag such as en-US (locale). */
+  locale?: Maybe<Scalars['String']['output']>;
+};
+
+export type ServerInfo = {
+  __typename?: 'ServerInfo';
+  name: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+  /** The OIDC issuer whose access tokens this API accepts. */
+  issuer: Scalars['String']['output'];
+  /** True when the embedded development issuer signs the tokens (never in production). */
+  devIssuer: Scalars['Boolean']['output'];
+  /** Seconds since the last sign-in within which sensitive mutations are allowed. */
+  reauthMaxAgeSeconds: Scalars['Int']['output'];
+};
+
+/** A budget of query-cost points per window (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW seconds). */
+export type RateLimit = {
+  __typename?: 'RateLimit';
+  /** Points per window. */
+  limit: Scalars['Int']['output'];
+  /** What this operation cost: 1 per object returned, list items counted by first. */
+  cost: Scalars['Int']['output'];
+  /** Points left in the window after this operation. */
+  remaining: Scalars['Int']['output'];
+  /** When the window ends and the budget is whole again. */
+  resetAt: Scalars['DateTime']['output'];
+};
+
+export type Note = {
+  __typename?: 'Note';
+  id: Scalars['ID']['output'];
+  title: Scalars['String']['output'];
+  body: Scalars['String']['output'];
+  ownerId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A page of notes (a Relay connection). */
+export type NoteConnection = {
+  __typename?: 'NoteConnection';
+  edges: Array<NoteEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NoteEdge = {
+  __typename?: 'NoteEdge';
+  /** Where this note is in the list: pass it as `after` to continue after it. */
+  cursor: Scalars['String']['output'];
+  node: Note;
+};
+
+export type CreateNoteInput = {
+  /** 1 to 200 characters, not blank, no control characters. */
+  title: Scalars['String']['input'];
+  /** 1 to 20000 characters, not blank. */
+  body: Scalars['String']['input'];
+};
+
+export type UpdateNoteInput = {
+  title?: InputMaybe<Scalars['String']['input']>;
+  body?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type NoteEventKind =
+  | 'CREATED'
+  | 'UPDATED'
+  | 'DELETED';
+
+/** One change to a note. Only ids travel between replicas; the note is read afresh for each event. */
+export type NoteEvent = {
+  __typename?: 'NoteEvent';
+  kind: NoteEventKind;
+  noteId: Scalars['ID']['output'];
+  /** The note as it is after the change; null for DELETED. */
+  note?: Maybe<Note>;
 };
 
 
@@ -285,77 +323,120 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  NoteEventKind: NoteEventKind;
-  NoteEvent: ResolverTypeWrapper<NoteEventModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  ViewerKind: ViewerKind;
+  Viewer: ResolverTypeWrapper<ViewerModel>;
+  Profile: ResolverTypeWrapper<Profile>;
+  ServerInfo: ResolverTypeWrapper<ServerInfo>;
+  RateLimit: ResolverTypeWrapper<StandingModel>;
   Note: ResolverTypeWrapper<NoteRecordModel>;
   NoteConnection: ResolverTypeWrapper<Omit<NoteConnection, 'edges'> & { edges: Array<ResolversTypes['NoteEdge']> }>;
   NoteEdge: ResolverTypeWrapper<Omit<NoteEdge, 'node'> & { node: ResolversTypes['Note'] }>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
-  RateLimit: ResolverTypeWrapper<StandingModel>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  ServerInfo: ResolverTypeWrapper<ServerInfo>;
-  ViewerKind: ViewerKind;
-  Viewer: ResolverTypeWrapper<ViewerModel>;
+  NoteEventKind: NoteEventKind;
+  NoteEvent: ResolverTypeWrapper<NoteEventModel>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Subscription: Record<PropertyKey, never>;
-  NoteEvent: NoteEventModel;
-  ID: Scalars['ID']['output'];
+  DateTime: Scalars['DateTime']['output'];
   Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  Subscription: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Viewer: ViewerModel;
+  Profile: Profile;
+  ServerInfo: ServerInfo;
+  RateLimit: StandingModel;
   Note: NoteRecordModel;
   NoteConnection: Omit<NoteConnection, 'edges'> & { edges: Array<ResolversParentTypes['NoteEdge']> };
   NoteEdge: Omit<NoteEdge, 'node'> & { node: ResolversParentTypes['Note'] };
-  PageInfo: PageInfo;
   CreateNoteInput: CreateNoteInput;
   UpdateNoteInput: UpdateNoteInput;
-  RateLimit: StandingModel;
-  DateTime: Scalars['DateTime']['output'];
-  ServerInfo: ServerInfo;
-  Viewer: ViewerModel;
+  NoteEvent: NoteEventModel;
 };
 
-export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  myNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "myNoteEvents", ParentType, ContextType>;
-  allNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "allNoteEvents", ParentType, ContextType>;
-};
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
 
-export type NoteEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteEvent'] = ResolversParentTypes['NoteEvent']> = {
-  kind?: Resolver<ResolversTypes['NoteEventKind'], ParentType, ContextType>;
-  noteId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType>;
-};
-
-export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+export type QueryResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  me: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  serverInfo: Resolver<ResolversTypes['ServerInfo'], ParentType, ContextType>;
+  rateLimit: Resolver<Maybe<ResolversTypes['RateLimit']>, ParentType, ContextType>;
   myNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryMyNotesArgs, 'first'>>;
   note: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<QueryNoteArgs, 'id'>>;
   allNotes: Resolver<ResolversTypes['NoteConnection'], ParentType, ContextType, RequireFields<QueryAllNotesArgs, 'first'>>;
-  rateLimit: Resolver<Maybe<ResolversTypes['RateLimit']>, ParentType, ContextType>;
-  serverInfo: Resolver<ResolversTypes['ServerInfo'], ParentType, ContextType>;
-  me: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
-export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+export type MutationResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createNote: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationCreateNoteArgs, 'input'>>;
   updateNote: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationUpdateNoteArgs, 'id' | 'input'>>;
   deleteNote: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNoteArgs, 'id'>>;
 };
 
-export type NoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Note'] = ResolversParentTypes['Note']> = {
+export type SubscriptionResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  myNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "myNoteEvents", ParentType, ContextType>;
+  allNoteEvents: SubscriptionResolver<ResolversTypes['NoteEvent'], "allNoteEvents", ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ViewerResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  kind?: Resolver<ResolversTypes['ViewerKind'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  isVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  isAnonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  authenticatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  profile?: Resolver<Maybe<ResolversTypes['Profile']>, ParentType, ContextType>;
+};
+
+export type ProfileResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Profile'] = ResolversParentTypes['Profile']> = {
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  phoneNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phoneNumberVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  givenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  familyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  picture?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ServerInfoResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['ServerInfo'] = ResolversParentTypes['ServerInfo']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  devIssuer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reauthMaxAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type RateLimitResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = {
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resetAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type NoteResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['Note'] = ResolversParentTypes['Note']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -364,62 +445,41 @@ export type NoteResolvers<ContextType = Context, ParentType extends ResolversPar
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
-export type NoteConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteConnection'] = ResolversParentTypes['NoteConnection']> = {
+export type NoteConnectionResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['NoteConnection'] = ResolversParentTypes['NoteConnection']> = {
   edges?: Resolver<Array<ResolversTypes['NoteEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
-export type NoteEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoteEdge'] = ResolversParentTypes['NoteEdge']> = {
+export type NoteEdgeResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['NoteEdge'] = ResolversParentTypes['NoteEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Note'], ParentType, ContextType>;
 };
 
-export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+export type NoteEventResolvers<ContextType = BaseContext, ParentType extends ResolversParentTypes['NoteEvent'] = ResolversParentTypes['NoteEvent']> = {
+  kind?: Resolver<ResolversTypes['NoteEventKind'], ParentType, ContextType>;
+  noteId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType>;
 };
 
-export type RateLimitResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = {
-  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  cost?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  resetAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
-  name: 'DateTime';
-}
-
-export type ServerInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServerInfo'] = ResolversParentTypes['ServerInfo']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  devIssuer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  reauthMaxAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ViewerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
-  kind?: Resolver<ResolversTypes['ViewerKind'], ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  isVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  isAnonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  authenticatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type Resolvers<ContextType = Context> = {
-  Subscription?: SubscriptionResolvers<ContextType>;
-  NoteEvent?: NoteEventResolvers<ContextType>;
+export type Resolvers<ContextType = BaseContext> = {
+  DateTime?: GraphQLScalarType;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
+  Profile?: ProfileResolvers<ContextType>;
+  ServerInfo?: ServerInfoResolvers<ContextType>;
+  RateLimit?: RateLimitResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
-  PageInfo?: PageInfoResolvers<ContextType>;
-  RateLimit?: RateLimitResolvers<ContextType>;
-  DateTime?: GraphQLScalarType;
-  ServerInfo?: ServerInfoResolvers<ContextType>;
-  Viewer?: ViewerResolvers<ContextType>;
+  NoteEvent?: NoteEventResolvers<ContextType>;
 };
 
+
+/** The root fields each module's SDL defines: what its resolvers and rules must cover, and nothing more. */
+export type ModuleRootFields = {
+  viewer: { Query: 'me' | 'rateLimit' | 'serverInfo'; Mutation: never; Subscription: never };
+  notes: { Query: 'allNotes' | 'myNotes' | 'note'; Mutation: 'createNote' | 'deleteNote' | 'updateNote'; Subscription: 'allNoteEvents' | 'myNoteEvents' };
+};

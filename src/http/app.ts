@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
+import type { ApolloServer, HeaderMap, HTTPGraphQLResponse } from '@apollo/server';
 import type { Credentials } from '../auth/credentials.js';
+import type { Profiles } from '../auth/profiles.js';
 import { AuthError, toGraphQLError } from '../auth/errors.js';
 import type { Verifier } from '../auth/verifier.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
-import type { Context } from '../context.js';
+import type { BaseContext } from '../context.js';
 import type { Database } from '../db/database.js';
-import type { NoteRepository } from '../db/notes.js';
 import type { ErrorCode } from '../errors.js';
 import { refusalError, type Limits, type Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +17,7 @@ import { isLoopbackAddress } from '../loopback.js';
 import { authResult, type Metrics } from '../metrics.js';
 import { HttpError, readBody } from './body.js';
 import type { ClientAddresses } from './client-address.js';
-import { applyCors } from './cors.js';
+import { applyCors, type RefusedOriginLog } from './cors.js';
 import { readHeaders, type RequestHeaders } from './headers.js';
 import { checkReadiness } from './health.js';
 import { writeMetrics } from './metrics-endpoint.js';
@@ -25,25 +25,36 @@ import { sendError, sendJson } from './respond.js';
 
 export type AppDeps = Readonly<{
   config: Config;
-  apollo: ApolloServer<Context>;
+  apollo: ApolloServer<BaseContext>;
   verifier: Verifier;
   credentials: Credentials;
   clientAddresses: ClientAddresses;
   database: Database;
-  notes: NoteRepository;
+  /** Every module's services, added to each request's context. */
+  services: Readonly<Record<string, unknown>>;
+  profiles: Profiles;
   /** The dev issuer's routes (discovery, JWKS, resolver, dev controls); null with a real issuer. */
   dev: DevRoutes | null;
+  /** More endpoints by exact path (Authgear's webhook), each answering every method itself. */
+  routes: ReadonlyMap<string, Route>;
   limits: Limits;
   /** null when METRICS_PORT=off. */
   metrics: Metrics | null;
   /** /metrics is served here (to loopback clients) rather than on METRICS_PORT. */
   metricsOnMainPort: boolean;
   logger: Logger;
+  /** Shared with the WebSocket side: a browser origin refused on either is logged once. */
+  refusedOrigin: RefusedOriginLog;
 }>;
+
+/** An endpoint beside /graphql: it reads the body (if any) and answers. */
+export type Route = (req: IncomingMessage, res: ServerResponse, headers: HeaderMap, method: string) => Promise<void>;
 
 export type DevRoutes = Readonly<{
   /** Answers the request and returns true when the path is one of its own. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, fromLoopback: boolean): Promise<boolean>;
+  /** Its paths that browser apps of other origins call: CORS applies to them as to /graphql. */
+  crossOriginPaths: ReadonlySet<string>;
 }>;
 
 /** One request as the app sees it, and what its log line reports. */
@@ -71,14 +82,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * as Apollo's own standalone server does, minus Express-style middleware.
  */
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, apollo, verifier, credentials, clientAddresses, notes, dev, limits, metrics, logger } = deps;
+  const { config, apollo, verifier, credentials, clientAddresses, services, profiles, dev, limits, metrics, logger, refusedOrigin } = deps;
   const authentications = metrics?.authentications;
 
   /** No credential: a guest. A valid one: its viewer. Anything else: a 400/401/503 for the whole request. */
-  async function contextFor(exchange: Exchange): Promise<Context> {
+  async function contextFor(exchange: Exchange): Promise<BaseContext> {
     try {
       const { headers, trustedPeer } = exchange;
-      const viewer = await credentials.viewerFor({ headers, trustedPeer });
+      // Kept on the context: UserInfo is called with its access token (read only then).
+      const credential = { headers, trustedPeer };
+      const viewer = await credentials.viewerFor(credential);
       exchange.viewer = viewer;
       authentications?.inc(authResult(viewer));
       // A slot among the viewer's running operations, held until the response is written (or the
@@ -86,7 +99,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       const entry = limits.enter(viewer, exchange.clientAddress);
       if (!entry.entered) throw refusalError(entry);
       exchange.res.once('close', entry.exit);
-      return { viewer, notes, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
+      return { ...services, viewer, profiles, credential, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       exchange.authFailure = error;
@@ -140,13 +153,15 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   async function route(exchange: Exchange): Promise<void> {
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
-      if (applyCors(config.http.cors, method, headers.map, res)) return;
+      if (applyCors(config.http.cors, method, headers.map, res, refusedOrigin)) return;
       if (method !== 'GET' && method !== 'POST') {
         sendError(res, 405, 'BAD_REQUEST', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: 'GET, POST, OPTIONS' });
         return;
       }
       return graphql(exchange);
     }
+    const extra = deps.routes.get(path);
+    if (extra !== undefined) return extra(req, res, headers.map, method);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/metrics' && deps.metricsOnMainPort) return serveMetrics(exchange);
@@ -155,7 +170,10 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         return sendJson(res, readiness.ready ? 200 : 503, readiness);
       }
     }
-    if (dev !== null && (await dev.handle(req, res, path, isLoopbackAddress(exchange.clientAddress)))) return;
+    if (dev !== null) {
+      if (dev.crossOriginPaths.has(path) && applyCors(config.http.cors, method, headers.map, res, refusedOrigin)) return;
+      if (await dev.handle(req, res, path, isLoopbackAddress(exchange.clientAddress))) return;
+    }
     sendError(res, 404, 'NOT_FOUND', `Nothing at ${method} ${path}. The GraphQL endpoint is /graphql.`);
   }
 
@@ -200,7 +218,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         const durationMs = performance.now() - started;
         logRequest(logger, exchange, durationMs);
         if (metrics !== null) {
-          const route = ROUTES.has(exchange.path) ? exchange.path : 'other';
+          const route = ROUTES.has(exchange.path) || deps.routes.has(exchange.path) ? exchange.path : 'other';
           metrics.requests.inc({ route, status: res.statusCode });
           if (route === '/graphql') metrics.requestDuration.observe(durationMs / 1000);
         }

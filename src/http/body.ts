@@ -22,9 +22,7 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
  * 400. Fails fast on a declared Content-Length over the limit.
  */
 export async function readBody(req: IncomingMessage, headers: HeaderMap, limit: number): Promise<unknown> {
-  const declared = Number(headers.get('content-length'));
-  const raw = declared > limit ? Promise.reject(tooLarge(limit)) : collect(req, limit);
-  const bytes = await raw;
+  const bytes = await readRawBody(req, headers, limit);
 
   const contentType = headers.get('content-type') ?? '';
   if (!JSON_TYPE.test(contentType)) return undefined;
@@ -37,6 +35,12 @@ export async function readBody(req: IncomingMessage, headers: HeaderMap, limit: 
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', 'The request body is not valid JSON.');
   }
+}
+
+/** The body's bytes, at most `limit` of them; a declared Content-Length over it is refused before reading. */
+export function readRawBody(req: IncomingMessage, headers: HeaderMap, limit: number): Promise<Buffer> {
+  const declared = Number(headers.get('content-length'));
+  return declared > limit ? Promise.reject(tooLarge(limit)) : collect(req, limit);
 }
 
 const tooLarge = (limit: number) => new HttpError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`);

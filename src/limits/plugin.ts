@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestListener } from '@apollo/server';
-import type { Context } from '../context.js';
+import type { BaseContext } from '../context.js';
 import { operationLabels, type Metrics } from '../metrics.js';
 import { refusalError, type Admission, type Limits } from './index.js';
 
@@ -16,16 +16,16 @@ const DONE: Promise<void> = Promise.resolve();
  * operation. (The concurrency slot is the HTTP layer's: it is held until
  * the response is written.)
  */
-export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloServerPlugin<Context> {
+export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloServerPlugin<BaseContext> {
   const count = metrics === null ? null : operationCounter(metrics);
 
-  function apply(admission: Admission, { contextValue, response }: GraphQLRequestContextDidResolveOperation<Context>): void {
+  function apply(admission: Admission, { contextValue, response }: GraphQLRequestContextDidResolveOperation<BaseContext>): void {
     if (!admission.admitted) throw refusalError(admission);
     contextValue.rateLimit = admission.standing;
     for (const [name, value] of admission.headers) response.http.headers.set(name, value);
   }
 
-  const listener: GraphQLRequestListener<Context> = {
+  const listener: GraphQLRequestListener<BaseContext> = {
     didResolveOperation(requestContext) {
       const { contextValue, document, operationName, request } = requestContext;
       const admission = limits.admit({ document, operationName, variables: request.variables, viewer: contextValue.viewer, clientAddress: contextValue.clientAddress });
@@ -54,7 +54,7 @@ export function limitsPlugin(limits: Limits, metrics: Metrics | null): ApolloSer
 }
 
 /** Counts each operation by name (a bounded label: src/metrics.ts) and outcome. */
-function operationCounter(metrics: Metrics): NonNullable<GraphQLRequestListener<Context>['willSendResponse']> {
+function operationCounter(metrics: Metrics): NonNullable<GraphQLRequestListener<BaseContext>['willSendResponse']> {
   const label = operationLabels(metrics.operations);
   return ({ response, operationName, contextValue }) => {
     if (response.body.kind !== 'single') return DONE;

@@ -1,9 +1,8 @@
 import { rule, type IRule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ServiceViewer, UserViewer, Viewer } from '../auth/viewer.js';
-import type { Context } from '../context.js';
-import type { NoteRecord, NoteScope } from '../db/notes.js';
-import { forbidden, notFound, reauthenticationRequired, unauthenticated } from '../errors.js';
+import type { BaseContext } from '../context.js';
+import { forbidden, reauthenticationRequired, unauthenticated } from '../errors.js';
 
 /**
  * The building blocks of the permissions map. Every rule answers a guest
@@ -11,26 +10,27 @@ import { forbidden, notFound, reauthenticationRequired, unauthenticated } from '
  * anything else. User rules refuse services (machine-to-machine tokens) and
  * scope rules refuse users, each with FORBIDDEN and a message that says
  * which kind of caller is needed. Rules that read only the viewer are cached
- * per request ('contextual'): a list of notes evaluates each of them once.
+ * per request ('contextual'): a list of a hundred items evaluates each of them once.
  */
 
-type Check<V extends Viewer> = (viewer: V) => true | Error;
+export type Check<V extends Viewer> = (viewer: V) => true | Error;
 
-function viewerRule(name: string, check: Check<Viewer>): IRule {
-  return rule(name, { cache: 'contextual' })((_parent, _args, ctx: Context) =>
+/** A rule that reads only the viewer: cached per request, a guest answered with UNAUTHENTICATED. */
+export function viewerRule(name: string, check: Check<Viewer>): IRule {
+  return rule(name, { cache: 'contextual' })((_parent, _args, ctx: BaseContext) =>
     ctx.viewer === null ? unauthenticated() : check(ctx.viewer),
   );
 }
 
-const userNeeded = () =>
+export const userNeeded = (): Error =>
   forbidden('This needs a signed-in user: a service (machine-to-machine) token cannot do it.');
 
-const userOnly =
+export const userOnly =
   (check: Check<UserViewer>): Check<Viewer> =>
   (viewer) =>
     viewer.kind === 'user' ? check(viewer) : userNeeded();
 
-const serviceOnly =
+export const serviceOnly =
   (check: Check<ServiceViewer>, needed: string): Check<Viewer> =>
   (viewer) =>
     viewer.kind === 'service' ? check(viewer) : forbidden(`This needs a service token with ${needed}; user tokens carry no scopes.`);
@@ -38,7 +38,7 @@ const serviceOnly =
 // Factories hand out one rule per argument: shield refuses two rules with
 // one name, and the contextual cache is keyed by that name.
 const memo = new Map<string, IRule>();
-function memoized(name: string, check: () => Check<Viewer>): IRule {
+export function memoized(name: string, check: () => Check<Viewer>): IRule {
   let cached = memo.get(name);
   if (cached === undefined) {
     cached = viewerRule(name, check());
@@ -66,11 +66,8 @@ export const isVerified = viewerRule(
   userOnly((user) => (user.isVerified ? true : forbidden('Verify an email address or phone number of this account first.'))),
 );
 
-/** The Authgear role key that sees every user's notes. */
+/** The Authgear role key of administrators (the dev token's role). */
 export const ADMIN_ROLE = 'admin';
-
-/** The scope a service needs to read every user's notes. */
-export const NOTES_READ_SCOPE = 'notes:read';
 
 const roleCheck = (roles: readonly string[]): Check<UserViewer> => {
   const list = roles.join(' or ');
@@ -111,65 +108,19 @@ export function reauthenticatedWithin(seconds: number): IRule {
   );
 }
 
-/** Role admin, or a service with scope notes:read: the only callers that see every user's notes. */
-const seesEveryonesNotes = (viewer: Viewer): boolean =>
-  viewer.kind === 'user' ? viewer.roles.includes(ADMIN_ROLE) : viewer.scopes.includes(NOTES_READ_SCOPE);
-
-export const readsEveryonesNotes = viewerRule('readsEveryonesNotes', (viewer) =>
-  seesEveryonesNotes(viewer) ? true : forbidden(`This needs the Authgear role ${ADMIN_ROLE}, or a service token with scope ${NOTES_READ_SCOPE}.`),
-);
-
-/** Users read notes within their scope (their own; admins: all); services need notes:read. */
-export const readsNotes = viewerRule(
-  'readsNotes',
-  (viewer) => viewer.kind === 'user' || seesEveryonesNotes(viewer) || forbidden(`This needs a service token with scope ${NOTES_READ_SCOPE}.`),
-);
-
-/** For mutations taking a note `id`: someone else's note looks exactly like a missing one. */
-export const ownsNote = rule('ownsNote')(async (_parent, args: { id: string }, ctx: Context) => {
-  const { viewer } = ctx;
-  if (viewer === null) return unauthenticated();
-  if (viewer.kind !== 'user') return userNeeded();
-  let ownerId: string | null;
-  try {
-    ownerId = await ctx.notes.ownerOf(args.id);
-  } catch (error) {
-    // Returned, not thrown: shield turns a thrown error into a denial, and a
-    // database outage must not read as FORBIDDEN.
-    return error as Error;
-  }
-  return ownerId === viewer.id ? true : notFound(`You have no note with id ${JSON.stringify(args.id)}.`);
-});
-
 /** A rule that decides at once, from the parent object and the viewer alone. */
-export type SynchronousCheck = (parent: never, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => true | Error;
+export type SynchronousCheck = (parent: never, args: Record<string, unknown>, ctx: BaseContext, info: GraphQLResolveInfo) => true | Error;
 export type SynchronousRule = IRule & { readonly synchronousCheck: SynchronousCheck };
 
 /**
  * A rule for every field of a type that must not wait: createPermissions
  * runs its check directly instead of through shield's promises, which keeps
- * the execution of a list of notes, or of one event for thousands of
+ * the execution of a long list, or of one event for thousands of
  * subscribers, synchronous. It is still a shield rule for shield() itself.
  */
-function synchronousRule<P>(name: string, check: (parent: P, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => true | Error): SynchronousRule {
+export function synchronousRule<P>(name: string, check: (parent: P, args: Record<string, unknown>, ctx: BaseContext, info: GraphQLResolveInfo) => true | Error): SynchronousRule {
   return Object.assign(rule(name)(check), { synchronousCheck: check });
 }
 
 export const isSynchronousRule = (value: unknown): value is SynchronousRule =>
   typeof value === 'object' && value !== null && typeof (value as Partial<SynchronousRule>).synchronousCheck === 'function';
-
-/**
- * On the Note type itself: a note reaches a response only for its owner, an
- * admin or a service with notes:read, whichever resolver produced it.
- */
-export const canReadNote = synchronousRule<NoteRecord>('canReadNote', (note, _args, ctx, info) => {
-  const { viewer } = ctx;
-  if (viewer === null) return unauthenticated();
-  if ((viewer.kind === 'user' && note.ownerId === viewer.id) || seesEveryonesNotes(viewer)) return true;
-  return forbidden(`Note.${info.fieldName} belongs to another user.`);
-});
-
-/** The only place a viewer is granted every user's notes. */
-export function noteScopeFor(viewer: Viewer): NoteScope {
-  return seesEveryonesNotes(viewer) ? 'everyone' : { ownerId: viewer.id };
-}

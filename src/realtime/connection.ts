@@ -4,8 +4,8 @@ import type { Viewer } from '../auth/viewer.js';
 import type { RequestHeaders } from '../http/headers.js';
 import { Close, closeReason, type Closing } from './close-codes.js';
 import { startDeadline, type Deadline } from './expiry.js';
-import { createNoteEventFeed, type NoteEventFeed } from './note-feed.js';
-import type { NoteEvents } from './note-events.js';
+import type { EventBus } from './events.js';
+import { createFeed, type Feed } from './feed.js';
 
 export const EXPIRED: Closing = { code: Close.forbidden, reason: 'token expired: reconnect with a fresh one' };
 
@@ -19,7 +19,7 @@ export class Connection {
   readonly id = randomUUID();
   readonly openedAt = Date.now();
   viewer: Viewer | null = null;
-  feed: NoteEventFeed | null = null;
+  feed: Feed | null = null;
   operations = 0;
   closing: Closing | null = null;
   #deadline: Deadline | null = null;
@@ -35,10 +35,10 @@ export class Connection {
   ) {}
 
   /** Authenticated: from now on it may subscribe, until `deadlineMs`. */
-  accept(viewer: Viewer | null, deadlineMs: number, events: NoteEvents, onClose: () => void): void {
+  accept(viewer: Viewer | null, deadlineMs: number, events: EventBus, onClose: () => void): void {
     this.viewer = viewer;
     this.#onClose = onClose;
-    this.feed = createNoteEventFeed(events, {
+    this.feed = createFeed(events, {
       admit: (bytes) => this.#admit(bytes),
       release: (bytes) => {
         this.#queuedBytes -= bytes;

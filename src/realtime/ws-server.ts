@@ -4,15 +4,15 @@ import { execute, type GraphQLFormattedError, type GraphQLSchema, type Validatio
 import type { Context as ConnectionContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Credentials } from '../auth/credentials.js';
+import type { Credentials, Refusals } from '../auth/credentials.js';
 import { AuthError } from '../auth/errors.js';
 import { principalKey, type Viewer } from '../auth/viewer.js';
 import type { Config, CorsPolicy } from '../config.js';
-import type { Context } from '../context.js';
-import type { NoteRepository } from '../db/notes.js';
+import type { Profiles } from '../auth/profiles.js';
+import type { BaseContext } from '../context.js';
 import { coded } from '../errors.js';
 import type { ClientAddresses } from '../http/client-address.js';
-import { isAllowedOrigin } from '../http/cors.js';
+import { isAllowedOrigin, isSameOrigin, type RefusedOriginLog } from '../http/cors.js';
 import { readHeaders } from '../http/headers.js';
 import { refuseUpgrade } from '../http/respond.js';
 import type { Limits } from '../limits/index.js';
@@ -21,7 +21,7 @@ import { authResult, type Metrics } from '../metrics.js';
 import { Close, refusalClosing, type Closing } from './close-codes.js';
 import { Connection } from './connection.js';
 import { credentialDeadline } from './expiry.js';
-import type { NoteEvents } from './note-events.js';
+import type { EventBus } from './events.js';
 import { offeredByConnection } from './offered.js';
 import { createErrorFormatter, createOperationPreparer } from './operation.js';
 
@@ -47,13 +47,19 @@ export type RealtimeDeps = Readonly<{
   validationRules: readonly ValidationRule[];
   formatError: (error: GraphQLFormattedError) => GraphQLFormattedError;
   credentials: Credentials;
+  /** Users no credential may stand for any more: their open connections are closed when told (closeRefused). */
+  refusals: Refusals;
   clientAddresses: ClientAddresses;
-  notes: NoteRepository;
-  events: NoteEvents;
+  /** Every module's services, added to each operation's context. */
+  services: Readonly<Record<string, unknown>>;
+  profiles: Profiles;
+  events: EventBus;
   /** The same cost limit, budget and refused-credential throttle as over HTTP. */
   admission: Limits;
   authentications: Metrics['authentications'] | null;
   logger: Logger;
+  /** Shared with HTTP: a browser origin refused on either is logged once. */
+  refusedOrigin: RefusedOriginLog;
   limits: RealtimeLimits;
 }>;
 
@@ -66,6 +72,8 @@ export type Realtime = Readonly<{
   close(): Promise<void>;
   /** Authenticated connections and their running event streams. */
   stats(): RealtimeStats;
+  /** Closes, with 4403 and the refusal's reason, every connection of this user that `refusals` now refuses. */
+  closeRefused(userId: string): void;
 }>;
 
 const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shutting down: reconnect.' };
@@ -79,7 +87,7 @@ const GOING_AWAY: Closing = { code: Close.goingAway, reason: 'The server is shut
  * x-authgear-* headers on a browser's upgrade come from its cookies.
  */
 function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string | undefined, forwarded: boolean): boolean {
-  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host) return true;
+  if (isSameOrigin(origin, host)) return true;
   if (cors.anyOrigin) return !forwarded;
   return isAllowedOrigin(cors, origin);
 }
@@ -94,7 +102,7 @@ function isAllowedUpgradeOrigin(cors: CorsPolicy, origin: string, host: string |
  * viewer and unread bytes.
  */
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { config, credentials, clientAddresses, notes, events, admission, authentications, logger, limits } = deps;
+  const { config, credentials, clientAddresses, services, profiles, events, admission, authentications, logger, limits } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, perMessageDeflate: false });
   const connections = new WeakMap<WebSocket, Connection>();
   const live = new Set<Connection>();
@@ -192,20 +200,23 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         connection.operations++;
         const requestId = `${connection.id}:${id.slice(0, 64)}`;
         logger.info({ requestId, operationName: prepared.operationName, viewerId: connection.viewer?.id }, 'websocket operation');
-        const contextValue: Context = {
+        const contextValue: BaseContext = {
+          ...services,
           viewer: connection.viewer,
-          notes,
           requestId,
           clientAddress: connection.clientAddress,
           rateLimit: admitted.standing,
-          ...(connection.feed === null ? {} : { noteEvents: connection.feed }),
+          profiles,
+          // What onConnect authenticated with (it did not throw then): UserInfo is called with its token.
+          credential: offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams),
+          ...(connection.feed === null ? {} : { feed: connection.feed }),
         };
         return { ...prepared, contextValue };
       },
       // Queries and mutations hold one of the viewer's concurrency slots while they run, as over HTTP;
       // subscriptions are bounded per connection instead.
       async execute(args) {
-        const { viewer, clientAddress } = args.contextValue as Context;
+        const { viewer, clientAddress } = args.contextValue as BaseContext;
         const entry = admission.enter(viewer, clientAddress);
         if (!entry.entered) return { errors: [entry.error] };
         try {
@@ -215,7 +226,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         }
       },
       onNext(_ctx, _id, _payload, args, result) {
-        const { requestId } = args.contextValue as Context;
+        const { requestId } = args.contextValue as BaseContext;
         const oversized = admission.oversized(result);
         if (oversized !== null) return { errors: format([oversized], requestId) };
         if (result.errors === undefined) return;
@@ -257,6 +268,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       const headers = readHeaders(req);
       const origin = headers.map.get('origin');
       if (origin !== undefined && !isAllowedUpgradeOrigin(config.http.cors, origin, headers.map.get('host'), headers.authgear.length > 0)) {
+        deps.refusedOrigin(origin);
         return refuseUpgrade(socket, 403, 'FORBIDDEN', 'WebSocket connections from this origin are not allowed: add it to CORS_ORIGINS.');
       }
       const { trustedPeer, clientAddress } = clientAddresses.locate(req.socket.remoteAddress ?? '', headers.map.get('x-forwarded-for'));
@@ -285,6 +297,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       for (const ws of open) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
       await Promise.all(closed);
       await server.dispose();
+    },
+    closeRefused(userId) {
+      for (const connection of live) {
+        const { viewer } = connection;
+        if (viewer?.kind !== 'user' || viewer.id !== userId) continue;
+        const refusal = deps.refusals.refusal(viewer);
+        if (refusal !== null) connection.close(refusalClosing(refusal));
+      }
     },
     stats() {
       let subscriptions = 0;

@@ -1,9 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
+import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, USERINFO_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
 import { DevResolver } from '../../src/auth/dev-resolver.js';
 
 export type IssuerMode = 'up' | 'down' | 'hang' | 'garbage';
+/**
+ * The UserInfo endpoint alone: 'down' resets connections, 'hang' never
+ * answers, '503' and '401' answer that status, 'other-sub' answers 200
+ * about another user.
+ */
+export type UserInfoMode = 'up' | 'down' | 'hang' | '503' | '401' | 'other-sub';
 
 /**
  * A stand-in for Authgear on an ephemeral loopback port: the dev issuer's own
@@ -18,7 +24,12 @@ export type TestIssuer = {
   mode: IssuerMode;
   /** Overrides the discovery document's `issuer` (to test a mismatch). */
   announcedIssuer: string | null;
-  readonly hits: { discovery: number; jwks: number };
+  /** Switches UserInfo while discovery and the keys stay up. */
+  userinfo: UserInfoMode;
+  /** Milliseconds UserInfo waits before answering, so that operations overlap. */
+  userinfoDelayMs: number;
+  /** Requests received, UserInfo ones counted whatever the mode. */
+  readonly hits: { discovery: number; jwks: number; userinfo: number };
   mint(options?: Partial<MintOptions>): Promise<string>;
   close(): Promise<void>;
 };
@@ -32,7 +43,7 @@ export function testSigningKey(): Promise<SigningKey> {
 
 export async function startTestIssuer(options: { key?: SigningKey } = {}): Promise<TestIssuer> {
   const sockets = new Set<Socket>();
-  const hits = { discovery: 0, jwks: 0 };
+  const hits = { discovery: 0, jwks: 0, userinfo: 0 };
   let devIssuer: DevIssuer | null = null;
   let devResolver: DevResolver | null = null;
 
@@ -40,6 +51,38 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
     const path = req.url ?? '/';
     if (path === DISCOVERY_PATH) hits.discovery++;
     if (path === JWKS_PATH) hits.jwks++;
+    if (path === USERINFO_PATH) {
+      hits.userinfo++;
+      if (state.userinfoDelayMs > 0) {
+        setTimeout(() => answerUserInfo(req, res), state.userinfoDelayMs);
+        return;
+      }
+      answerUserInfo(req, res);
+      return;
+    }
+    answer(req, res, path);
+  };
+  const answerUserInfo = (req: IncomingMessage, res: ServerResponse) => {
+    switch (state.userinfo) {
+      case 'down':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'other-sub':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ sub: 'someone-else', email: 'someone-else@example.com' }));
+        return;
+      case '503':
+      case '401':
+        res.writeHead(Number(state.userinfo), state.userinfo === '401' ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {});
+        res.end();
+        return;
+      case 'up':
+        answer(req, res, USERINFO_PATH);
+    }
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse, path: string) => {
     switch (state.mode) {
       case 'down':
         req.socket.destroy();
@@ -56,9 +99,8 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
           res.end(JSON.stringify({ ...devIssuer?.discoveryDocument(), issuer: state.announcedIssuer }));
           return;
         }
-        if (devIssuer?.handle(req, res, path)) return;
-        void devResolver?.handle(req, res, path, true).then((handled) => {
-          if (handled) return;
+        void devIssuer?.handle(req, res, path).then(async (handled) => {
+          if (handled || (await devResolver?.handle(req, res, path, true))) return;
           res.writeHead(404);
           res.end();
         });
@@ -81,6 +123,8 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
     resolver: devResolver,
     mode: 'up',
     announcedIssuer: null,
+    userinfo: 'up',
+    userinfoDelayMs: 0,
     hits,
     mint: (mintOptions = {}) => issuer.mint({ sub: 'user-1', ...mintOptions }),
     async close() {
