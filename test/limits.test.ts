@@ -222,6 +222,21 @@ describe('what one viewer can hold in memory', () => {
     expect(large.text.length).toBeLessThan(1000);
   });
 
+  it('over WebSocket too: the oversized result becomes a QUERY_LIMIT_EXCEEDED error in its next', async () => {
+    const server = await serve({ QUERY_MAX_RESPONSE_BYTES: '65536' });
+    const token = await issuer.mint({ sub: 'socket-hoarder', verified: true });
+    await seed(server.url, token, 3, 'y'.repeat(2000));
+    const connection = await openRaw(wsUrl(server.url));
+    try {
+      await connection.init({ Authorization: `Bearer ${token}` });
+      connection.subscribe('1', wideLeafPage(3));
+      const answer = await connection.next((message) => message.id === '1' && message.type === 'next');
+      expect(answer.payload).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'response_bytes' }) })] });
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('past RATE_LIMIT_CONCURRENCY running operations of one viewer -> 429 RATE_LIMITED; another viewer is served', async () => {
     const server = await serve({ RATE_LIMIT_CONCURRENCY: '1', QUERY_MAX_RESPONSE_BYTES: '104857600' });
     const token = await issuer.mint({ sub: 'greedy', verified: true });
