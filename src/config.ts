@@ -13,6 +13,8 @@ export type QueryLimits = Readonly<{
   maxDirectives: number;
   maxTokens: number;
   maxCost: number;
+  /** Bytes one operation's result may take as JSON; a larger one is replaced by a QUERY_LIMIT_EXCEEDED error. */
+  maxResponseBytes: number;
 }>;
 
 export type CorsPolicy = Readonly<{
@@ -80,6 +82,8 @@ export type LimitsConfig = Readonly<{
   authFailures: Readonly<{ limit: number; windowSeconds: number }> | null;
   /** memory: per process; postgres: shared by every replica through DATABASE_URL. */
   store: 'memory' | 'postgres';
+  /** Operations one viewer (a guest: one client address) may have running at once, per process; null when RATE_LIMIT_CONCURRENCY=0. */
+  concurrency: number | null;
 }>;
 
 export class ConfigError extends Error {
@@ -178,6 +182,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
   const windowSeconds = integer('RATE_LIMIT_WINDOW', 60, 1, 24 * 3600, '60');
   const points = integer('RATE_LIMIT_POINTS', 10_000, 0, 1_000_000_000, '10000');
   const authFailureLimit = integer('AUTH_FAILURE_LIMIT', 60, 0, 1_000_000, '60');
+  const concurrency = integer('RATE_LIMIT_CONCURRENCY', 16, 0, 100_000, '16');
   const storeRaw = (read('RATE_LIMIT_STORE') ?? 'memory').toLowerCase();
   let store: LimitsConfig['store'] = 'memory';
   if (storeRaw === 'memory' || storeRaw === 'postgres') store = storeRaw;
@@ -220,6 +225,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
         maxDirectives: integer('QUERY_MAX_DIRECTIVES', 20, 0, 1000, '20'),
         maxTokens: integer('QUERY_MAX_TOKENS', 1000, 10, 100_000, '1000'),
         maxCost: integer('QUERY_MAX_COST', 5000, 1, 1_000_000, '5000'),
+        maxResponseBytes: integer('QUERY_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024, '10485760'),
       },
     },
     realtime: {
@@ -231,6 +237,7 @@ export function loadConfig(env: Env, { terminal = false }: { terminal?: boolean 
       budget: points === 0 ? null : { points, windowSeconds },
       authFailures: authFailureLimit === 0 ? null : { limit: authFailureLimit, windowSeconds },
       store,
+      concurrency: concurrency === 0 ? null : concurrency,
     },
     profile: { cacheTtlSeconds: integer('PROFILE_CACHE_TTL', 60, 0, 24 * 3600, '60') },
     metricsPort,

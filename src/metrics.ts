@@ -13,8 +13,8 @@ export type Metrics = Readonly<{
   requests: FastCounter<'route' | 'status'>;
   /** How long /graphql requests take. */
   requestDuration: Histogram;
-  /** GraphQL operations over HTTP by operation name (bounded) and outcome. */
-  operations: FastCounter<'operation' | 'outcome'>;
+  /** GraphQL operations over HTTP by operation name (bounded: see operationLabels) and outcome. */
+  operations: ForgetfulCounter<'operation' | 'outcome'>;
   /** Every credential check: accepted (reason: jwt, resolver), guest, refused or unavailable (reason: why). */
   authentications: FastCounter<'result' | 'reason'>;
   /** Fetches of the issuer's discovery document and key set. */
@@ -29,6 +29,9 @@ export type Metrics = Readonly<{
 /** A counter as the request path uses it. */
 export type FastCounter<L extends string> = Readonly<{ inc(labels: Readonly<Record<L, string | number>>): void }>;
 
+/** A counter whose series for one label value can be dropped, so that a bounded set of values bounds its series. */
+export type ForgetfulCounter<L extends string> = FastCounter<L> & Readonly<{ forget(label: L, value: string): void }>;
+
 /**
  * A prom-client counter whose increments cost an addition: each label set
  * gets a cell the first time it is seen, and the cells are copied into the
@@ -36,7 +39,7 @@ export type FastCounter<L extends string> = Readonly<{ inc(labels: Readonly<Reco
  * validates the labels on every call, which on a request path that counts
  * five things cost a measurable share of a `me` query's time.
  */
-function fastCounter<L extends string>(name: string, help: string, labelNames: readonly L[], registers: Registry[]): FastCounter<L> {
+function fastCounter<L extends string>(name: string, help: string, labelNames: readonly L[], registers: Registry[]): ForgetfulCounter<L> {
   const cells = new Map<string, { labels: Readonly<Record<L, string | number>>; value: number }>();
   new Counter<L>({
     name,
@@ -55,6 +58,9 @@ function fastCounter<L extends string>(name: string, help: string, labelNames: r
       const cell = cells.get(key);
       if (cell === undefined) cells.set(key, { labels: { ...labels }, value: 1 });
       else cell.value++;
+    },
+    forget(label, value) {
+      for (const [key, cell] of cells) if (String(cell.labels[label]) === value) cells.delete(key);
     },
   };
 }
@@ -109,17 +115,47 @@ export function authResult(outcome: Viewer | null | AuthError): Readonly<{ resul
   return outcome.source === 'jwt' ? ACCEPTED_JWT : ACCEPTED_RESOLVER;
 }
 
-/** Operation names come from clients: past this many distinct ones, the rest are counted as "other". */
-const MAX_OPERATION_NAMES = 200;
+/** Operation names come from clients: at most this many get a label of their own; the rest are counted as "other". */
+export const MAX_OPERATION_NAMES = 200;
 
-/** A bounded label for a client-chosen operation name. */
-export function operationLabel(): (name: string | null | undefined) => string {
-  const seen = new Set<string>();
-  return (name) => {
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
+/**
+ * Labels for client-chosen operation names that no client can use to
+ * blind the metrics. A name earns a label only from an operation that ran
+ * for an authenticated viewer (guests' names are "other" until then), and
+ * the labelled names are the most used ones: when the set is full, a new
+ * name takes the place of the least used name, whose series are dropped
+ * (Space-Saving, without its count inheritance, so a newcomer starts at 1).
+ * Junk names sent once each churn one slot; to crowd out a real name, an
+ * authenticated viewer must send each junk name more often than clients
+ * send the real one, from its own budget and under its own id in the logs.
+ */
+export function operationLabels(operations: Pick<ForgetfulCounter<'operation'>, 'forget'>, capacity = MAX_OPERATION_NAMES) {
+  const uses = new Map<string, number>();
+  return (name: string | null | undefined, earnsLabel: boolean): string => {
     if (name === null || name === undefined) return '(anonymous)';
-    if (seen.has(name)) return name;
-    if (seen.size >= MAX_OPERATION_NAMES || !/^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name)) return 'other';
-    seen.add(name);
+    const count = uses.get(name);
+    if (count !== undefined) {
+      uses.set(name, count + 1);
+      return name;
+    }
+    if (!earnsLabel || !OPERATION_NAME.test(name)) return 'other';
+    if (uses.size >= capacity) {
+      let rarest: string | undefined;
+      let fewest = Infinity;
+      for (const [known, used] of uses) {
+        if (used < fewest) {
+          rarest = known;
+          fewest = used;
+        }
+      }
+      if (rarest !== undefined) {
+        uses.delete(rarest);
+        operations.forget('operation', rarest);
+      }
+    }
+    uses.set(name, 1);
     return name;
   };
 }

@@ -12,6 +12,7 @@ import { DevResolver, type UserChange } from './auth/dev-resolver.js';
 import { DEV_TOKENS_PATH, handleDevTokenRequest } from './auth/dev-tokens.js';
 import { createProfiles, type Profiles } from './auth/profiles.js';
 import { createUserInfoClient } from './auth/userinfo.js';
+import { createResolverClient } from './auth/resolver-client.js';
 import { createVerifier, type VerifierOptions } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { createAvailability } from './db/availability.js';
@@ -52,6 +53,8 @@ export type ServerDeps = Readonly<{
   userinfoTimeoutMs?: number;
   /** Bounds of WebSocket connections, instead of the configured and default ones. */
   realtime?: Partial<RealtimeLimits>;
+  /** How long the API waits for Authgear's resolver when it asks it itself (a WebSocket's connection_init token). */
+  resolverTimeoutMs?: number;
   /** The modules to run instead of src/modules/index.ts's list (tests add one of their own). */
   modules?: readonly Module[];
 }>;
@@ -188,7 +191,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     const apollo = createApollo({ config, schema, logger, sandboxToken: devToken, sandboxDocument, plugins: [limitsPlugin(limits, metrics)] });
     apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.stopGracePeriodMs ?? 10_000 }));
     await apollo.start();
-    const credentials = createCredentials(verifier, states);
+    // Behind forward authentication, the resolver is asked about what the proxy could not see.
+    const resolver = config.http.trustedProxies.length === 0 ? null : createResolverClient({ issuer, timeoutMs: deps.resolverTimeoutMs ?? 2000 });
+    const credentials = createCredentials(verifier, states, resolver);
     const routes = new Map<string, Route>();
     if (webhookSecret !== null) {
       const webhook = createWebhook({

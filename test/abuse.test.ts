@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, type SigningKey } from '../src/auth/dev-issuer.js';
-import { execute, show } from './helpers/graphql.js';
+import { codes, execute, fragmentBomb, show, wideLeafPage } from './helpers/graphql.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, testDatabase, type TestServer } from './helpers/server.js';
 
@@ -232,6 +232,10 @@ function documentCases(count: number): Case[] {
       }),
     () => JSON.stringify({ query: `{ ${Array.from({ length: 30 }, (_, k) => `a${k}: __typename`).join(' ')} }` }),
     () => JSON.stringify({ query: 'fragment A on Query { ...B } fragment B on Query { ...A } { ...A }' }),
+    // Nested fragment spreads that no estimator can walk cheaply, around a costly page.
+    () => JSON.stringify({ query: fragmentBomb(rand.pick(['', 'a: myNotes(first: 100) { edges { node { id title body } } }', 'me { id }']), rand.pick([40, 71, 100])) }),
+    // One leaf field under many aliases in every listed item.
+    () => JSON.stringify({ query: wideLeafPage(rand.pick([1, 20, 100]), rand.pick([1, 15, 16]), rand.pick(['body', 'title', 'id', '__typename'])) }),
     () => JSON.stringify({ query: `{ __type(name: "Note") { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } }` }),
   ];
   const contentTypes = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/graphql', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', ''];
@@ -324,6 +328,11 @@ describe(`abuse over real HTTP (seed ${SEED})`, () => {
     expect(crossed.text, show(crossed)).not.toMatch(/plans|diary|passwords|secret/);
     expect(server.rawLogs()).not.toContain(victimToken.split('.')[2]);
   }, 120_000);
+
+  it("the review's fragment bomb is refused before it runs, not priced at 1", async () => {
+    const bomb = await execute(server.url, fragmentBomb('a: myNotes(first: 100) { edges { node { id title body } } }'), { token: attackerToken });
+    expect([bomb.status, codes(bomb)], show(bomb)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
+  });
 
   it('a request that stops sending mid-body does not hold up other requests', async () => {
     const stalled = httpRequest(`${server.origin}/graphql`, {

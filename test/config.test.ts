@@ -134,9 +134,10 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('limits: 10000 points and 60 refused credentials per 60 s in memory by default; 0 turns each off; nonsense is one line each', () => {
-    expect(loadConfig({}).limits).toEqual({ budget: { points: 10_000, windowSeconds: 60 }, authFailures: { limit: 60, windowSeconds: 60 }, store: 'memory' });
-    expect(loadConfig({ RATE_LIMIT_POINTS: '0', AUTH_FAILURE_LIMIT: '0' }).limits).toMatchObject({ budget: null, authFailures: null });
+  it('limits: 10000 points and 60 refused credentials per 60 s in memory, 16 operations at once, 10 MB responses by default; 0 turns each off; nonsense is one line each', () => {
+    expect(loadConfig({}).limits).toEqual({ budget: { points: 10_000, windowSeconds: 60 }, authFailures: { limit: 60, windowSeconds: 60 }, store: 'memory', concurrency: 16 });
+    expect(loadConfig({ RATE_LIMIT_POINTS: '0', AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_CONCURRENCY: '0' }).limits).toMatchObject({ budget: null, authFailures: null, concurrency: null });
+    expect(loadConfig({}).graphql.limits.maxResponseBytes).toBe(10 * 1024 * 1024);
     expect(loadConfig({ RATE_LIMIT_STORE: 'postgres', DATABASE_URL: 'postgres://db/app', RATE_LIMIT_WINDOW: '10' }).limits).toMatchObject({
       store: 'postgres',
       budget: { windowSeconds: 10 },

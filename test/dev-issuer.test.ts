@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevIssuer, devIssuerUrl, loadOrCreateSigningKey } from '../src/auth/dev-issuer.js';
 import { codes, execute, show } from './helpers/graphql.js';
+import { send } from './helpers/http.js';
 import { testSigningKey } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -160,6 +161,16 @@ describe('browser sign-in tokens: POST /_dev/tokens', () => {
 });
 
 describe('Apollo Sandbox (the landing page)', () => {
+  // Another host, as a trusted proxy in front of the API names it: every 127.x peer is this machine.
+  const FROM_ANOTHER_HOST = { 'x-forwarded-for': '192.0.2.44' };
+  let proxied: TestServer;
+  beforeAll(async () => {
+    proxied = await startServer({ env: { NODE_ENV: 'development', TRUSTED_PROXIES: '127.0.0.1' }, deps: { devIssuerKey: await testSigningKey() } });
+  });
+  afterAll(async () => {
+    await proxied.stop();
+  });
+
   it('opens with the Authorization header filled with the dev token and a Me operation', async () => {
     const response = await fetch(server.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
@@ -168,6 +179,25 @@ describe('Apollo Sandbox (the landing page)', () => {
     expect(html).toContain('sharedHeaders');
     expect(html).toContain(`Bearer ${server.devToken ?? 'missing'}`);
     expect(html).toContain('query Me');
+  });
+
+  // Every Accept for which Apollo's negotiation picks the page, not only the exact "text/html".
+  const PAGE_ACCEPTS = ['text/html', 'TEXT/HTML', 'text/*', 'application/xhtml+xml, text/*;q=0.9', 'application/json;q=0.1, text/html', '*/*;q=0.1, Text/Html'];
+
+  it.each(PAGE_ACCEPTS)('Accept %j from another host -> 403, and no token in the answer', async (accept) => {
+    const local = await send(proxied.url, { headers: { accept } });
+    expect([local.status, local.headers['content-type']], 'this Accept gets the page on loopback').toEqual([200, 'text/html']);
+    const remote = await send(proxied.url, { headers: { accept, ...FROM_ANOTHER_HOST } });
+    expect(remote.status, remote.text).toBe(403);
+    expect(remote.text).toContain('loopback clients only');
+    expect(remote.text).not.toContain(proxied.devToken ?? 'missing');
+  });
+
+  it('GraphQL over GET from another host is still answered: only the page is refused', async () => {
+    const remote = await send(`${proxied.url}?query=${encodeURIComponent('{ serverInfo { devIssuer } }')}`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true', ...FROM_ANOTHER_HOST },
+    });
+    expect([remote.status, remote.text]).toEqual([200, '{"data":{"serverInfo":{"devIssuer":true}}}\n']);
   });
 });
 

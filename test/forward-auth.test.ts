@@ -7,6 +7,7 @@ import { codes, execute, show } from './helpers/graphql.js';
 import { send, sendGraphQL, sendRaw } from './helpers/http.js';
 import { startTestIssuer, testSigningKey, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { bearer, connectRaw, isClosed, openRaw, wsUrl } from './helpers/ws.js';
 
 // Forward authentication (DESIGN 11): a trusted proxy passes on what
 // Authgear's resolver answered, as x-authgear-* headers.
@@ -301,5 +302,42 @@ describe("the dev issuer's resolver (/_resolver/resolve)", () => {
     const token = await send(`${dev.origin}/_dev/tokens`, { method: 'POST', headers: remote, body: '{"sub":"erin"}' });
     expect(token.status).toBe(403);
     expect(token.text).not.toMatch(/eyJ/);
+  });
+});
+
+describe("a WebSocket's connection_init token behind the proxy: the API asks the resolver itself", () => {
+  // From 127.0.0.1, a trusted proxy that resolved the upgrade (no credential there) and passed it on.
+  it('an enabled user -> connection_ack and the viewer of the token', async () => {
+    const token = await issuer.mint({ sub: 'socket-erin', roles: ['editor'], verified: true });
+    const connection = await connectRaw(wsUrl(server.url), bearer(token));
+    try {
+      connection.subscribe('1', '{ me { id roles isVerified } }');
+      const answer = await connection.next((message) => message.id === '1' && message.type === 'next');
+      expect(answer.payload).toEqual({ data: { me: { id: 'socket-erin', roles: ['editor'], isVerified: true } } });
+      expect(server.logs.filter((line) => line['msg'] === 'websocket connected').at(-1)).toMatchObject({ viewerId: 'socket-erin' });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('a user disabled at the resolver -> close 4403, though the JWT itself is still valid', async () => {
+    const token = await issuer.mint({ sub: 'socket-frank', verified: true });
+    issuer.resolver.disableUser('socket-frank');
+    const connection = await openRaw(wsUrl(server.url));
+    const answer = await connection.init(bearer(token));
+    expect(isClosed(answer) ? answer.code : answer).toBe(4403);
+    expect(server.logs.filter((line) => line['msg'] === 'websocket refused').at(-1)).toMatchObject({ authReason: 'revoked_session' });
+  });
+
+  it('a resolver that does not answer in time -> close 1013 (try again later)', async () => {
+    const token = await issuer.mint({ sub: 'socket-gina' });
+    issuer.mode = 'hang';
+    try {
+      const connection = await openRaw(wsUrl(server.url));
+      const answer = await connection.init(bearer(token));
+      expect(isClosed(answer) ? answer.code : answer).toBe(1013);
+    } finally {
+      issuer.mode = 'up';
+    }
   });
 });

@@ -1,5 +1,6 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { codes, execute, show } from './helpers/graphql.js';
+import { codes, execute, fragmentBomb, show, wideLeafPage } from './helpers/graphql.js';
 import { send, sendGraphQL } from './helpers/http.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -28,6 +29,7 @@ async function serve(env: Record<string, string>): Promise<TestServer> {
 }
 
 const forged = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
+
 
 describe('query-cost budget per viewer', () => {
   it('budget spent -> 429 RATE_LIMITED with Retry-After and the RateLimit headers; before that every response says what is left', async () => {
@@ -81,6 +83,54 @@ describe('query-cost budget per viewer', () => {
     expect(five).toBeGreaterThan(me);
     expect(hundred).toBeGreaterThan(five * 10);
     expect(byVariable).toBe(hundred);
+  });
+
+  it('leaf fields of listed items are priced, aliases included: fifteen aliased bodies cost more than one', async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'wide', verified: true });
+    const costOf = async (fields: string) => {
+      const response = await execute(server.url, `{ rateLimit { cost } myNotes(first: 100) { edges { node { ${fields} } } } }`, { token });
+      expect(response.status, show(response)).toBe(200);
+      return (response.body.data?.['rateLimit'] as { cost: number }).cost;
+    };
+    expect(await costOf('id title')).toBe(1 + 1 + 100 * (2 + 2));
+    expect(await costOf(Array.from({ length: 15 }, (_, i) => `b${i}: body`).join(' ')), 'the wide-leaf page').toBe(1 + 1 + 100 * (2 + 15));
+    const me = await execute(server.url, '{ rateLimit { cost } me { id roles isVerified } }', { token });
+    expect(me.body.data?.['rateLimit'], 'leaf fields outside lists stay free').toEqual({ cost: 2 });
+  });
+
+  it('nested fragment spreads that the estimator cannot price -> 400 QUERY_LIMIT_EXCEEDED, not a price of 1', async () => {
+    const server = await serve({ RATE_LIMIT_POINTS: '1000' });
+    const token = await issuer.mint({ sub: 'bomber', verified: true });
+    const bomb = fragmentBomb('a: myNotes(first: 100) { edges { node { id title body } } }');
+    const refused = await execute(server.url, bomb, { token });
+    expect([refused.status, codes(refused)], show(refused)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost' });
+    expect(refused.body.errors?.[0]?.message).toMatch(/cannot be priced/);
+    const standing = await execute(server.url, '{ rateLimit { remaining } }', { token });
+    expect(standing.body.data?.['rateLimit'], 'the refused bomb spent nothing').toEqual({ remaining: 999 });
+  });
+
+  it('the same fragment bomb over WebSocket gets an error, not an execution', async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'socket-bomber', verified: true });
+    const connection = await openRaw(wsUrl(server.url));
+    try {
+      await connection.init({ Authorization: `Bearer ${token}` });
+      connection.subscribe('1', fragmentBomb('a: myNotes(first: 100) { edges { node { id } } }'));
+      const refused = await connection.next((message) => message.id === '1' && message.type === 'error');
+      expect((refused.payload as { extensions: { code: string } }[])[0]?.extensions.code).toBe('QUERY_LIMIT_EXCEEDED');
+      expect(connection.messages.some((message) => message.id === '1' && message.type === 'next')).toBe(false);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('variables that do not fit their types still get BAD_USER_INPUT from execution, not a cost refusal', async () => {
+    const server = await serve({ RATE_LIMIT_POINTS: '50' });
+    const token = await issuer.mint({ sub: 'typo', verified: true });
+    const response = await execute(server.url, 'query ($n: Int) { myNotes(first: $n) { edges { node { id } } } }', { token, variables: { n: 'many' } });
+    expect([response.status, codes(response)], show(response)).toEqual([400, ['BAD_USER_INPUT']]);
   });
 
   it('a refused operation spends nothing: what it would have cost is still there for a cheaper one', async () => {
@@ -152,6 +202,70 @@ describe('query-cost budget per viewer', () => {
   });
 });
 
+describe('what one viewer can hold in memory', () => {
+  const seed = async (url: string, token: string, count: number, body: string) => {
+    for (let i = 0; i < count; i++) {
+      const created = await execute(url, 'mutation($b: String!) { createNote(input: { title: "big", body: $b }) { id } }', { token, variables: { b: body } });
+      expect(created.status, show(created)).toBe(200);
+    }
+  };
+
+  it('a result over QUERY_MAX_RESPONSE_BYTES -> 400 QUERY_LIMIT_EXCEEDED instead of the data', async () => {
+    const server = await serve({ QUERY_MAX_RESPONSE_BYTES: '65536' });
+    const token = await issuer.mint({ sub: 'hoarder', verified: true });
+    await seed(server.url, token, 3, 'y'.repeat(2000));
+    const small = await execute(server.url, wideLeafPage(1), { token });
+    expect([small.status, small.body.errors], show(small)).toEqual([200, undefined]);
+    const large = await execute(server.url, wideLeafPage(3), { token });
+    expect([large.status, codes(large)], show(large)).toEqual([400, ['QUERY_LIMIT_EXCEEDED']]);
+    expect(large.body.errors?.[0]?.extensions).toMatchObject({ limit: 'response_bytes', maxBytes: 65536 });
+    expect(large.text.length).toBeLessThan(1000);
+  });
+
+  it('over WebSocket too: the oversized result becomes a QUERY_LIMIT_EXCEEDED error in its next', async () => {
+    const server = await serve({ QUERY_MAX_RESPONSE_BYTES: '65536' });
+    const token = await issuer.mint({ sub: 'socket-hoarder', verified: true });
+    await seed(server.url, token, 3, 'y'.repeat(2000));
+    const connection = await openRaw(wsUrl(server.url));
+    try {
+      await connection.init({ Authorization: `Bearer ${token}` });
+      connection.subscribe('1', wideLeafPage(3));
+      const answer = await connection.next((message) => message.id === '1' && message.type === 'next');
+      const payload = answer.payload as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+      expect(payload.data, 'no data: the result was too large to send').toBeUndefined();
+      expect(payload.errors?.map((error) => [error.extensions?.['code'], error.extensions?.['limit']])).toEqual([['QUERY_LIMIT_EXCEEDED', 'response_bytes']]);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('past RATE_LIMIT_CONCURRENCY running operations of one viewer -> 429 RATE_LIMITED; another viewer is served', async () => {
+    const server = await serve({ RATE_LIMIT_CONCURRENCY: '1', QUERY_MAX_RESPONSE_BYTES: '104857600' });
+    const token = await issuer.mint({ sub: 'greedy', verified: true });
+    // About 18 MB: more than loopback's socket buffers, so it stays unwritten while nobody reads it.
+    await seed(server.url, token, 60, 'z'.repeat(20_000));
+    const held = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, resolve);
+      req.on('error', reject);
+      req.end(JSON.stringify({ query: wideLeafPage(60) }));
+    });
+    held.pause();
+    try {
+      const refused = await execute(server.url, '{ me { id } }', { token });
+      expect([refused.status, codes(refused)], show(refused)).toEqual([429, ['RATE_LIMITED']]);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ policy: 'concurrency', quota: 1 });
+      expect(refused.headers.get('retry-after')).toBe('1');
+      const other = await execute(server.url, '{ me { id } }', { token: await issuer.mint({ sub: 'patient' }) });
+      expect(other.body, show(other)).toEqual({ data: { me: { id: 'patient' } } });
+    } finally {
+      held.resume();
+      await new Promise((resolve) => held.on('end', resolve));
+    }
+    const after = await execute(server.url, '{ me { id } }', { token });
+    expect(after.body, show(after)).toEqual({ data: { me: { id: 'greedy' } } });
+  });
+});
+
 describe('refused-credential throttle per client address', () => {
   it('61 forged tokens from one address -> 429 before any check, even with a valid token, while another address is still served', async () => {
     const server = await serve({ AUTH_FAILURE_LIMIT: '60' });
@@ -189,6 +303,19 @@ describe('refused-credential throttle per client address', () => {
       expect(response.status).toBe(401);
     }
     expect((await execute(server.url, '{ me { id } }', { token: await issuer.mint({ sub: 'awake' }) })).status).toBe(200);
+  });
+
+  it("the resolver's refusals (x-authgear-session-valid: false) do not count: it says false for expired tokens too", async () => {
+    const server = await serve({ AUTH_FAILURE_LIMIT: '3', TRUSTED_PROXIES: '127.0.0.1' });
+    const behindNat = { 'x-forwarded-for': '203.0.113.9' };
+    for (let i = 0; i < 8; i++) {
+      const refused = await sendGraphQL(server.url, '{ me { id } }', { headers: { ...behindNat, 'x-authgear-session-valid': 'false' } });
+      expect(refused.status, refused.text).toBe(401);
+    }
+    const neighbour = await sendGraphQL(server.url, '{ me { id } }', {
+      headers: { ...behindNat, 'x-authgear-session-valid': 'true', 'x-authgear-user-id': 'neighbour' },
+    });
+    expect([neighbour.status, neighbour.text]).toEqual([200, '{"data":{"me":{"id":"neighbour"}}}\n']);
   });
 
   it('refused credentials over WebSocket count as well; then the upgrade itself is refused with 429', async () => {
@@ -244,6 +371,26 @@ describe('/metrics', () => {
     const off = await serve({ METRICS_PORT: 'off' });
     expect(off.metricsUrl).toBeNull();
     expect((await send(`${off.origin}/metrics`)).status).toBe(404);
+  });
+
+  it("operation names cannot be crowded out: a guest's names get no label, and one-off names do not evict used ones", async () => {
+    const server = await serve({});
+    const token = await issuer.mint({ sub: 'dashboard-owner' });
+    const junk = async (count: number, prefix: string, options: { token?: string } = {}) => {
+      for (let i = 0; i < count; i += 10) {
+        await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, k) => execute(server.url, `query ${prefix}${i + k} { serverInfo { name } }`, options)));
+      }
+    };
+    await junk(250, 'GuestJunk');
+    for (let i = 0; i < 3; i++) expect((await execute(server.url, 'query RealDashboard { me { id } }', { token })).status).toBe(200);
+    await junk(260, 'SignedInJunk', { token });
+    await execute(server.url, 'query RealDashboard { me { id } }', { token });
+    const text = (await send(`${server.origin}/metrics`)).text;
+    expect(text).toContain('graphql_operations_total{operation="RealDashboard",outcome="ok"} 4');
+    expect(text).not.toContain('GuestJunk');
+    expect(text).toContain('graphql_operations_total{operation="other",outcome="ok"} 250');
+    const labelled = text.split('\n').filter((line) => line.startsWith('graphql_operations_total{')).length;
+    expect(labelled, 'at most 200 names, plus "other"').toBeLessThanOrEqual(201);
   });
 
   it('rate-limit refusals are counted by limit', async () => {

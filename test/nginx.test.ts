@@ -9,6 +9,7 @@ import { findNginx } from './helpers/nginx.js';
 import { testSigningKey } from './helpers/issuer.js';
 import { freePort, ROOT } from './helpers/process.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { bearer, isClosed, openRaw, wsUrl } from './helpers/ws.js';
 
 // End to end through a real nginx running the shipped configuration
 // (deploy/nginx/): client -> nginx -> dev resolver -> API. The client binds
@@ -149,6 +150,17 @@ describe.skipIf(NGINX === null)('client -> real nginx (deploy/nginx) -> dev reso
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
     expect(JSON.parse(direct.text)).toEqual({ data: { me: { id: 'dave' } } });
+  });
+
+  it('a disabled user is refused over WebSocket too: a connection_init token through nginx -> close 4403', async () => {
+    const token = await api.devIssuer!.mint({ sub: 'erin', verified: true });
+    const before = await openRaw(wsUrl(nginx.url), { localAddress: CLIENT });
+    expect(isClosed(await before.init(bearer(token))), 'an enabled user is acknowledged').toBe(false);
+    await before.close();
+    api.devResolver!.disableUser('erin');
+    const after = await openRaw(wsUrl(nginx.url), { localAddress: CLIENT });
+    const answer = await after.init(bearer(token));
+    expect(isClosed(answer) ? answer.code : answer).toBe(4403);
   });
 
   it("the API logs the client's own address, not a spoofed X-Forwarded-For", async () => {

@@ -168,6 +168,38 @@ describe('myNotes and allNotes are pages of a connection', () => {
   });
 });
 
+describe('text that Postgres cannot store never reaches it', () => {
+  const ALL_NOTES = 'query($owner: ID) { allNotes(ownerId: $owner) { edges { node { id } } } }';
+  const unexpected = () => server.logs.filter((line) => line['msg'] === 'unexpected error');
+
+  it.each([
+    ['a NUL, as a literal', (owner: string) => `{ allNotes(ownerId: ${JSON.stringify(owner)}) { edges { node { id } } } }`, 'a\u0000b', undefined],
+    ['a NUL, as a variable', () => ALL_NOTES, 'a\u0000b', true],
+    // GraphQL string literals cannot spell a lone surrogate; JSON variables can.
+    ['a lone surrogate, as a variable', () => ALL_NOTES, 'a\ud800b', true],
+  ])('allNotes(ownerId: %s) -> BAD_USER_INPUT naming ownerId', async (_case, document, owner, asVariable) => {
+    const admin = await issuer.mint({ sub: 'auditor', roles: ['admin'] });
+    const before = unexpected().length;
+    const response = await execute(server.url, document(owner), { token: admin, ...(asVariable ? { variables: { owner } } : {}) });
+    expect(codes(response), show(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors?.[0]?.extensions?.['field']).toBe('ownerId');
+    expect(unexpected().length).toBe(before);
+  });
+
+  it('a NUL in a title, a cursor or an id is refused or finds nothing, never an unexpected error', async () => {
+    const before = unexpected().length;
+    const title = await execute(server.url, CREATE, { token, variables: { input: { title: 'a\u0000b', body: 'b' } } });
+    expect([codes(title), title.body.errors?.[0]?.extensions?.['field']], show(title)).toEqual([['BAD_USER_INPUT'], 'title']);
+    const cursor = await execute(server.url, 'query($after: String) { myNotes(after: $after) { edges { cursor } } }', { token, variables: { after: 'a\u0000b' } });
+    expect([codes(cursor), cursor.body.errors?.[0]?.extensions?.['field']], show(cursor)).toEqual([['BAD_USER_INPUT'], 'after']);
+    const read = await execute(server.url, 'query($id: ID!) { note(id: $id) { id } }', { token, variables: { id: 'a\u0000b' } });
+    expect(read.body, show(read)).toEqual({ data: { note: null } });
+    const update = await execute(server.url, UPDATE, { token, variables: { id: 'a\u0000b', input: { title: 'x' } } });
+    expect(codes(update), show(update)).toEqual(['NOT_FOUND']);
+    expect(unexpected().length).toBe(before);
+  });
+});
+
 describe('stored notes survive a restart', () => {
   let dataDir: string;
   beforeAll(async () => {

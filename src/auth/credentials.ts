@@ -1,7 +1,8 @@
 import type { RequestHeaders } from '../http/headers.js';
 import { readBearerToken } from './bearer.js';
-import { badForwardedHeaders, type AuthError } from './errors.js';
+import { badForwardedHeaders, invalidToken, type AuthError } from './errors.js';
 import { viewerFromResolverHeaders } from './forwarded.js';
+import type { ResolverClient } from './resolver-client.js';
 import type { Verifier } from './verifier.js';
 import type { Viewer } from './viewer.js';
 
@@ -27,8 +28,17 @@ export type Refusals = Readonly<{ readonly empty: boolean; refusal(viewer: Viewe
  * DESIGN 11's order: the resolver's headers from a trusted proxy, else the
  * Bearer token. Both end in the same frozen Viewer, which `refusals` may
  * still turn down: after the token cache, so that no cached token escapes it.
+ *
+ * `resolver` (forward authentication on: TRUSTED_PROXIES set) is asked
+ * about a WebSocket that came through a trusted proxy without a resolver
+ * answer and authenticates in connection_init: the proxy resolved the
+ * upgrade, never that token. The token is verified as usual (its claims and
+ * `exp` bound the connection), and a user's must also be one the resolver
+ * still accepts, so a revoked session or a disabled user is refused as it
+ * is over HTTP, not until the token expires. Services are not users: the
+ * resolver knows nothing of them.
  */
-export function createCredentials(verifier: Verifier, refusals: Refusals): Credentials {
+export function createCredentials(verifier: Verifier, refusals: Refusals, resolver: ResolverClient | null = null): Credentials {
   const admitted = (viewer: Viewer): Viewer => {
     const refusal = refusals.refusal(viewer);
     if (refusal !== null) throw refusal;
@@ -46,6 +56,10 @@ export function createCredentials(verifier: Verifier, refusals: Refusals): Crede
           }
           return Promise.resolve(admitted(viewerFromResolverHeaders(map, authgear)));
         }
+        if (initAuthorization !== undefined && trustedPeer && resolver !== null) {
+          const token = readBearerToken([initAuthorization]);
+          if (token !== null) return verifier.verify(token).then((viewer) => stillAccepted(resolver, token, admitted(viewer)));
+        }
         const token = readBearerToken(initAuthorization === undefined ? authorization : [initAuthorization]);
         if (token === null) return GUEST;
         const verified = verifier.verify(token);
@@ -58,6 +72,13 @@ export function createCredentials(verifier: Verifier, refusals: Refusals): Crede
 }
 
 const GUEST: Promise<null> = Promise.resolve(null);
+
+async function stillAccepted(resolver: ResolverClient, token: string, viewer: Viewer): Promise<Viewer> {
+  if (viewer.kind !== 'user') return viewer;
+  const resolved = await resolver.resolve(token);
+  if (resolved.id !== viewer.id) throw invalidToken('revoked_session', "Authgear's resolver answered for another user than the token's: sign in again.");
+  return viewer;
+}
 
 /**
  * The access token a request carries, for calls made on its viewer's behalf

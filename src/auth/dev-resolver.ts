@@ -3,6 +3,7 @@ import type { JWTPayload } from 'jose';
 import { sendError, sendJson } from '../http/respond.js';
 import { DEV_SESSION_COOKIE, type DevIssuer } from './dev-issuer.js';
 import { ResolverHeader } from './forwarded.js';
+import { RESOLVER_PATH } from './resolver-client.js';
 import { AuthgearClaim } from './viewer.js';
 
 /**
@@ -20,7 +21,6 @@ import { AuthgearClaim } from './viewer.js';
  * signed webhook call (`onUserChange`), so the JWT mode refuses them too.
  */
 
-export const RESOLVER_PATH = '/_resolver/resolve';
 const ACCESS_TOKEN_COOKIE = 'app_access_token';
 const CONTROL = /^\/_dev\/(sessions|users)\/([^/]{1,200})\/(revoke|disable|enable|delete)$/;
 

@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { BaseContext } from '../context.js';
 import type { Database } from '../db/database.js';
 import type { ErrorCode } from '../errors.js';
-import type { Limits, Refusal } from '../limits/index.js';
+import { refusalError, type Limits, type Refusal } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import { isLoopbackAddress } from '../loopback.js';
 import { authResult, type Metrics } from '../metrics.js';
@@ -94,6 +94,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       const viewer = await credentials.viewerFor(credential);
       exchange.viewer = viewer;
       authentications?.inc(authResult(viewer));
+      // A slot among the viewer's running operations, held until the response is written (or the
+      // client left): what bounds how many results one viewer has in memory at once.
+      const entry = limits.enter(viewer, exchange.clientAddress);
+      if (!entry.entered) throw refusalError(entry);
+      exchange.res.once('close', entry.exit);
       return { ...services, viewer, profiles, credential, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
@@ -122,6 +127,13 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       httpGraphQLRequest: { method, headers: headers.map, search, body },
       context: () => contextFor(exchange),
     });
+    // The development Sandbox page carries an admin dev token: only for this machine's browser. Decided
+    // on Apollo's answer rather than on Accept, so every Accept that gets the page is covered, however
+    // Apollo negotiates it (text/*, TEXT/HTML, application/xhtml+xml, text/*;q=0.9, ...).
+    if (dev !== null && isLandingPage(response) && !isLoopbackAddress(exchange.clientAddress)) {
+      sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
+      return;
+    }
     // Operations that ran carry their budget's headers; the rest (refused credentials, invalid documents) tell where the caller stands.
     if (limits.budget !== null && !response.headers.has('ratelimit')) {
       const key = principalKey(exchange.viewer ?? null, exchange.clientAddress);
@@ -142,11 +154,6 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const { req, res, headers, method, path } = exchange;
     if (path === '/graphql') {
       if (applyCors(config.http.cors, method, headers.map, res, refusedOrigin)) return;
-      if (dev !== null && method === 'GET' && !isLoopbackAddress(exchange.clientAddress) && headers.map.get('accept')?.includes('text/html')) {
-        // The development Sandbox page carries an admin dev token: only for this machine's browser.
-        sendError(res, 403, 'FORBIDDEN', 'The development Sandbox is served to loopback clients only.');
-        return;
-      }
       if (method !== 'GET' && method !== 'POST') {
         sendError(res, 405, 'BAD_REQUEST', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: 'GET, POST, OPTIONS' });
         return;
@@ -221,6 +228,11 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
 /** The route label of the request metrics: a fixed set, whatever paths clients try. */
 const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+
+/** Apollo answers GraphQL in JSON (or multipart); only its landing page is HTML. */
+function isLandingPage(response: HTTPGraphQLResponse): boolean {
+  return response.headers.get('content-type')?.toLowerCase().startsWith('text/html') === true;
+}
 
 function refuse(res: ServerResponse, { error, status, headers }: Refusal): void {
   const { code, ...extensions } = error.extensions;

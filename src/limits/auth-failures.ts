@@ -20,13 +20,18 @@ export type AuthFailureThrottle = Readonly<{
 
 /**
  * Malformed headers, bad signatures, wrong issuer, audience, algorithm or
- * typ, revoked sessions: what a forger or a broken client sends. Not an
- * expired or not-yet-valid token (every client sends one now and then), a
- * disabled or deleted user's genuine token, an unreachable issuer, or
- * resolver headers a proxy should not have sent.
+ * typ: what a forger or a broken client sends. Not an expired or
+ * not-yet-valid token (every client sends one now and then), a disabled or
+ * deleted user's genuine token, an unreachable issuer, or resolver headers
+ * a proxy should not have sent. Nor a refusal by Authgear's resolver
+ * (revoked_session): it answers `false` for an expired token as well and
+ * cannot say which it was, so counting it would lock out a whole shared
+ * address over tokens that a refresh cures; behind a proxy, that proxy is
+ * where such a throttle belongs.
  */
-// Time cures the first two; the last two are genuine tokens of a user Authgear disabled or deleted.
-const NOT_ABUSE: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['expired', 'not_yet_valid', 'user_disabled', 'user_deleted']);
+// Time cures the first two; the next two are genuine tokens of a user Authgear disabled or deleted;
+// the resolver's refusal may be an expired token too.
+const NOT_ABUSE: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['expired', 'not_yet_valid', 'user_disabled', 'user_deleted', 'revoked_session']);
 
 export function countsAsAbuse(error: AuthError): boolean {
   if (error.failure === 'invalid_request') return true;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import { execute, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { Context as ConnectionContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -213,9 +213,24 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         };
         return { ...prepared, contextValue };
       },
+      // Queries and mutations hold one of the viewer's concurrency slots while they run, as over HTTP;
+      // subscriptions are bounded per connection instead.
+      async execute(args) {
+        const { viewer, clientAddress } = args.contextValue as BaseContext;
+        const entry = admission.enter(viewer, clientAddress);
+        if (!entry.entered) return { errors: [entry.error] };
+        try {
+          return await execute(args);
+        } finally {
+          entry.exit();
+        }
+      },
       onNext(_ctx, _id, _payload, args, result) {
+        const { requestId } = args.contextValue as BaseContext;
+        const oversized = admission.oversized(result);
+        if (oversized !== null) return { errors: format([oversized], requestId) };
         if (result.errors === undefined) return;
-        return { ...result, errors: format(result.errors, (args.contextValue as BaseContext).requestId) };
+        return { ...result, errors: format(result.errors, requestId) };
       },
       onError(ctx, id, _payload, errors) {
         return format(errors, `${connectionOf(ctx).id}:${id.slice(0, 64)}`);

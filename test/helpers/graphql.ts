@@ -37,3 +37,18 @@ export function codes(response: GraphQLResponse): unknown[] {
 export function show(response: GraphQLResponse): string {
   return `HTTP ${response.status} ${response.text.slice(0, 800)}`;
 }
+
+/**
+ * A security review's nested fragment spreads: T2 spreads T1 71 times, T1
+ * spreads T0 71 times, about 300 tokens that a cost estimator walks as more
+ * than 10,000 selections. `selection` rides along in the operation.
+ */
+export function fragmentBomb(selection: string, width = 71): string {
+  const spreads = (name: string) => Array.from({ length: width }, () => `...${name}`).join(' ');
+  return `query Bomb { ${selection} ...T2 } fragment T0 on Query { __typename } fragment T1 on Query { ${spreads('T0')} } fragment T2 on Query { ${spreads('T1')} }`;
+}
+
+/** A page that asks for one leaf field under many aliases: cheap to ask for, large to answer. */
+export function wideLeafPage(first: number, aliases = 15, field = 'body'): string {
+  return `{ myNotes(first: ${first}) { edges { node { ${Array.from({ length: aliases }, (_, i) => `b${i}: ${field}`).join(' ')} } } } }`;
+}

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DevIssuer, DISCOVERY_PATH, generateSigningKey, JWKS_PATH, USERINFO_PATH, type MintOptions, type SigningKey } from '../../src/auth/dev-issuer.js';
+import { DevResolver } from '../../src/auth/dev-resolver.js';
 
 export type IssuerMode = 'up' | 'down' | 'hang' | 'garbage';
 /**
@@ -17,6 +18,8 @@ export type UserInfoMode = 'up' | 'down' | 'hang' | '503' | '401' | 'other-sub';
 export type TestIssuer = {
   readonly url: string;
   readonly issuer: DevIssuer;
+  /** Its /_resolver/resolve, as Authgear's: it can revoke sessions and disable users. */
+  readonly resolver: DevResolver;
   /** 'down' resets connections, 'hang' never answers, 'garbage' answers 200 with non-JSON. */
   mode: IssuerMode;
   /** Overrides the discovery document's `issuer` (to test a mismatch). */
@@ -42,6 +45,7 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
   const sockets = new Set<Socket>();
   const hits = { discovery: 0, jwks: 0, userinfo: 0 };
   let devIssuer: DevIssuer | null = null;
+  let devResolver: DevResolver | null = null;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
@@ -95,8 +99,8 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
           res.end(JSON.stringify({ ...devIssuer?.discoveryDocument(), issuer: state.announcedIssuer }));
           return;
         }
-        void devIssuer?.handle(req, res, path).then((handled) => {
-          if (handled) return;
+        void devIssuer?.handle(req, res, path).then(async (handled) => {
+          if (handled || (await devResolver?.handle(req, res, path, true))) return;
           res.writeHead(404);
           res.end();
         });
@@ -111,10 +115,12 @@ export async function startTestIssuer(options: { key?: SigningKey } = {}): Promi
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   devIssuer = new DevIssuer(url, [options.key ?? (await testSigningKey())]);
   const issuer = devIssuer;
+  devResolver = new DevResolver(issuer);
 
   const state: TestIssuer = {
     url,
     issuer,
+    resolver: devResolver,
     mode: 'up',
     announcedIssuer: null,
     userinfo: 'up',

@@ -1,5 +1,6 @@
 import { viewerOf } from '../../context.js';
 import { pageRequest } from '../../db/pagination.js';
+import { storableText } from '../../db/storable.js';
 import { notFound } from '../../errors.js';
 import type { ModuleRootFields, MutationResolvers, QueryResolvers } from '../../generated/graphql.js';
 import type { NotesContext } from './context.js';
@@ -11,7 +12,7 @@ type Fields = ModuleRootFields['notes'];
 export const noteQueries: Pick<QueryResolvers<NotesContext>, Fields['Query']> = {
   myNotes: (_parent, args, ctx) => ctx.notes.page({ ownerId: viewerOf(ctx).id }, pageRequest(args)),
   note: (_parent, { id }, ctx) => ctx.notes.find(noteScopeFor(viewerOf(ctx)), id),
-  allNotes: (_parent, { ownerId, ...args }, ctx) => ctx.notes.page(noteScopeFor(viewerOf(ctx)), pageRequest(args), ownerId ?? null),
+  allNotes: (_parent, { ownerId, ...args }, ctx) => ctx.notes.page(noteScopeFor(viewerOf(ctx)), pageRequest(args), storableText(ownerId ?? null, 'ownerId')),
 };
 
 // The ownsNote rule has checked ownership already; the owner-scoped SQL
