@@ -18,6 +18,10 @@ export type AuthFailureThrottle = Readonly<{
   record(address: string, error: AuthError): Promise<void>;
 }>;
 
+// Time cures the first two; the next two are genuine tokens of a user Authgear disabled or deleted;
+// the resolver's refusal may be an expired token too.
+const NOT_ABUSE: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['expired', 'not_yet_valid', 'user_disabled', 'user_deleted', 'revoked_session']);
+
 /**
  * Malformed headers, bad signatures, wrong issuer, audience, algorithm or
  * typ: what a forger or a broken client sends. Not an expired or
@@ -29,10 +33,6 @@ export type AuthFailureThrottle = Readonly<{
  * address over tokens that a refresh cures; behind a proxy, that proxy is
  * where such a throttle belongs.
  */
-// Time cures the first two; the next two are genuine tokens of a user Authgear disabled or deleted;
-// the resolver's refusal may be an expired token too.
-const NOT_ABUSE: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['expired', 'not_yet_valid', 'user_disabled', 'user_deleted', 'revoked_session']);
-
 export function countsAsAbuse(error: AuthError): boolean {
   if (error.failure === 'invalid_request') return true;
   return error.failure === 'invalid_token' && !NOT_ABUSE.has(error.reason);
