@@ -73,6 +73,8 @@ type Exchange = {
   operationName?: string;
   viewer?: Viewer | null;
   authFailure?: AuthError;
+  /** Gives back the viewer's concurrency slot, once the response is written. */
+  exit?: () => void;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,7 +100,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       // client left): what bounds how many results one viewer has in memory at once.
       const entry = limits.enter(viewer, exchange.clientAddress);
       if (!entry.entered) throw refusalError(entry);
-      exchange.res.once('close', entry.exit);
+      exchange.exit = entry.exit;
       return { ...services, viewer, profiles, credential, requestId: exchange.requestId, clientAddress: exchange.clientAddress };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
@@ -215,6 +217,8 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     route(exchange)
       .catch((error: unknown) => fail(exchange, error))
       .then(() => {
+        // Every request ends here, written or failed (a client that left included): no listener per response.
+        exchange.exit?.();
         const durationMs = performance.now() - started;
         logRequest(logger, exchange, durationMs);
         if (metrics !== null) {
