@@ -217,8 +217,13 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     route(exchange)
       .catch((error: unknown) => fail(exchange, error))
       .then(() => {
-        // Every request ends here, written or failed (a client that left included): no listener per response.
-        exchange.exit?.();
+        // Every request ends here. A response still queued for a slow reader keeps its slot until the
+        // socket lets go of it; the usual one, already handed to the socket, gives it back at once
+        // (a listener per response would cost the request path more than the slot itself).
+        if (exchange.exit !== undefined) {
+          if (res.writableLength > 0 && !res.destroyed) res.once('close', exchange.exit);
+          else exchange.exit();
+        }
         const durationMs = performance.now() - started;
         logRequest(logger, exchange, durationMs);
         if (metrics !== null) {
