@@ -12,7 +12,8 @@ import { modules } from '../dist/modules/index.js';
 import { typeDefsOf } from '../dist/schema.js';
 
 const serverInfo = { name: 'baseline', version: '0.0.0', issuer: 'none', devIssuer: false, reauthMaxAgeSeconds: 300 };
-const viewer = { id: 'bench-user', roles: [], isVerified: true, isAnonymous: false, authenticatedAt: new Date() };
+// The profile as the project answers it from a warm cache.
+const viewer = { id: 'bench-user', roles: [], isVerified: true, isAnonymous: false, authenticatedAt: new Date(), profile: { email: 'bench@example.com', name: 'Bench User' } };
 // What the project's `myNotes` answers in the bench (the bench user's ten notes), from memory.
 const tenNotes = Array.from({ length: 10 }, (_, i) => {
   const createdAt = new Date(Date.UTC(2026, 0, 1, 0, 0, 10 - i));
