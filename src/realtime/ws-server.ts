@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { execute, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { execute, getOperationAST, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { Context as ConnectionContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -115,6 +115,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     isProduction: config.isProduction,
   });
   const format = createErrorFormatter({ formatError: deps.formatError, logger });
+  // Contexts of subscriptions: their events are bounded by the topic and the connection's byte budget,
+  // so the response-size cap (for queries and mutations) need not walk every event for every subscriber.
+  const streaming = new WeakSet<object>();
   let closing = false;
 
   const connectionOf = (ctx: ConnectionContext<Record<string, unknown> | undefined, Extra>): Connection => {
@@ -211,6 +214,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           credential: offeredByConnection(connection.headers, connection.trustedPeer, ctx.connectionParams),
           ...(connection.feed === null ? {} : { feed: connection.feed }),
         };
+        if (getOperationAST(prepared.document, prepared.operationName)?.operation === OperationTypeNode.SUBSCRIPTION) streaming.add(contextValue);
         return { ...prepared, contextValue };
       },
       // Queries and mutations hold one of the viewer's concurrency slots while they run, as over HTTP;
@@ -227,7 +231,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       },
       onNext(_ctx, _id, _payload, args, result) {
         const { requestId } = args.contextValue as BaseContext;
-        const oversized = admission.oversized(result);
+        const oversized = streaming.has(args.contextValue as object) ? null : admission.oversized(result);
         if (oversized !== null) return { errors: format([oversized], requestId) };
         if (result.errors === undefined) return;
         return { ...result, errors: format(result.errors, requestId) };
