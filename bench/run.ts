@@ -163,13 +163,16 @@ async function invalidTokens(mint: (claims: Record<string, unknown>, key?: Await
   return tokens;
 }
 
-async function main(): Promise<void> {
-  // Both servers run built JavaScript, as production does: no TypeScript loader in the hot path.
-  await new Promise<void>((resolve, reject) => {
+/** Every part runs the built JavaScript, as production does: no TypeScript loader in the hot path, and never a stale dist/. */
+function build(): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' }).on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`npm run build exited with ${code}`)),
     );
   });
+}
+
+async function main(): Promise<void> {
   const issuer = await startTestIssuer();
   const dataDir = await mkdtemp(join(tmpdir(), 'starter-bench-'));
   // One process may open an embedded database folder at a time.
@@ -340,6 +343,7 @@ async function main(): Promise<void> {
   }
 }
 
+await build();
 if (runs('http')) await main();
 if (runs('pagination')) {
   await benchPagination({
