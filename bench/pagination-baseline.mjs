@@ -6,7 +6,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import pg from 'pg';
-import { createNoteRepository } from '../dist/db/notes.js';
+import { createNoteRepository } from '../dist/modules/notes/repository.js';
 import { pageRequest } from '../dist/db/pagination.js';
 import { DateTime } from '../dist/scalars.js';
 import { modules } from '../dist/modules/index.js';
