@@ -35,7 +35,7 @@ export type Module<Services extends object = object> = Readonly<{
   /** GraphQL type -> the TypeScript type its resolvers receive, "<file relative to the module folder>#<type>": codegen's mappers. */
   models?: Readonly<Record<string, string>>;
   migrations?: readonly Migration[];
-  /** Once per server, before it listens: the services this module adds to every context (and the topics it declares). */
+  /** Once per server, at start-up: the services this module adds to every context (and the topics it declares). */
   setup?(deps: ModuleSetup): Services;
   /** Resolvers of the root fields and types this module's SDL defines, and of nothing else. */
   resolvers(options: ModuleOptions): ResolverMap;
