@@ -51,41 +51,40 @@ const NOTE_FIELDS = gql`
   }
 `;
 
-export const MY_NOTES: TypedDocumentNode<{ myNotes: NotePage }, { first: number; after?: string | null }> = gql`
-  query MyNotes($first: Int!, $after: String) {
-    myNotes(first: $first, after: $after) {
-      edges {
-        cursor
-        node {
-          ...NoteFields
-        }
+// One page of a notes connection, as both lists ask for it.
+const NOTE_PAGE_FIELDS = gql`
+  fragment NotePageFields on NoteConnection {
+    edges {
+      cursor
+      node {
+        ...NoteFields
       }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
     }
   }
   ${NOTE_FIELDS}
+`;
+
+export const MY_NOTES: TypedDocumentNode<{ myNotes: NotePage }, { first: number; after?: string | null }> = gql`
+  query MyNotes($first: Int!, $after: String) {
+    myNotes(first: $first, after: $after) {
+      ...NotePageFields
+    }
+  }
+  ${NOTE_PAGE_FIELDS}
 `;
 
 /** Role admin only: what a denied operation looks like to everyone else. */
 export const ALL_NOTES: TypedDocumentNode<{ allNotes: NotePage }, { first: number; after?: string | null }> = gql`
   query AllNotes($first: Int!, $after: String) {
     allNotes(first: $first, after: $after) {
-      edges {
-        cursor
-        node {
-          ...NoteFields
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...NotePageFields
     }
   }
-  ${NOTE_FIELDS}
+  ${NOTE_PAGE_FIELDS}
 `;
 
 export const CREATE_NOTE: TypedDocumentNode<{ createNote: Note }, { input: { title: string; body: string } }> = gql`
